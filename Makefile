@@ -1,0 +1,53 @@
+# Steadfast: the two commands are `make run` and `make test`. Both set themselves up on a machine that
+# has only Python 3.11+ and make: a private uv (in .tools/) builds .venv from uv.lock.
+
+PYTHON ?= python3
+UV_VERSION := 0.9.5
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: setup run token test lint typecheck migrations-check pytest format clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml $(wildcard services/*/pyproject.toml)
+	$(UV) sync --frozen --all-packages --python $(PYTHON)
+	@touch $@
+
+setup: $(VENV)/.synced
+
+## The whole system, embedded default: broker + every service on SQLite files under var/.
+run: setup
+	$(BIN)/python -m steadfast_shared.embedded.runner run
+
+## A bearer token with every scope, signed with the local key of `make run`.
+token: setup
+	@$(BIN)/python -m steadfast_shared.embedded.runner token
+
+## The whole suite: lint, format check, types, migrations against PostgreSQL, then pytest.
+test: setup lint typecheck migrations-check pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+migrations-check: setup
+	$(BIN)/python -m steadfast_shared.db.check .
+
+pytest: setup
+	$(BIN)/pytest
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

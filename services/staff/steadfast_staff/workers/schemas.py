@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from steadfast_staff.enums import EmploymentType, LeavingReason, Role
+from steadfast_staff.teams.schemas import TeamCode
+from steadfast_staff.workers.models import Worker, WorkerTerms
+
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+#: Social Work England registration numbers are "SW" and digits, e.g. SW123456.
+SweNumber = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^SW\d{1,8}$")]
+Fte = Annotated[float, Field(gt=0, le=1, description="full-time equivalent, 0 < fte <= 1")]
+Percent = Annotated[float, Field(ge=0, le=100)]
+
+
+class WorkerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: ExternalId = Field(description="the HR system's id for the worker")
+    display_name: DisplayName
+    role: Role
+    employment_type: EmploymentType
+    fte: Fte
+    team: TeamCode
+    start_date: date
+    end_date: date | None = None
+    leaving_reason: LeavingReason | None = None
+    asye_start: date | None = None
+    asye_end: date | None = Field(default=None, description="defaults to asye_start + 12 months")
+    protected_development_pct: Percent | None = None
+    swe_registration_number: SweNumber | None = None
+    swe_registration_expiry: date | None = None
+
+
+class WorkerUpdate(BaseModel):
+    """A partial update of a worker's details: only the fields sent change (null clears a field)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: DisplayName | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    leaving_reason: LeavingReason | None = None
+    asye_start: date | None = None
+    asye_end: date | None = None
+    protected_development_pct: Percent | None = None
+    swe_registration_number: SweNumber | None = None
+    swe_registration_expiry: date | None = None
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> WorkerUpdate:
+        for name in ("display_name", "start_date"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be cleared")
+        return self
+
+
+class TermsChange(BaseModel):
+    """A dated change of role, team, FTE or employment type: fields not sent keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    effective_date: date
+    role: Role | None = None
+    team: TeamCode | None = None
+    fte: Fte | None = None
+    employment_type: EmploymentType | None = None
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> TermsChange:
+        if not ({"role", "team", "fte", "employment_type"} & self.model_fields_set):
+            raise ValueError("send at least one of role, team, fte, employment_type")
+        return self
+
+
+class Leaving(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    end_date: date = Field(description="the first day the worker is no longer in post")
+    leaving_reason: LeavingReason = LeavingReason.unknown
+
+
+class TermsRead(BaseModel):
+    effective_from: date
+    effective_to: date | None
+    role: Role
+    team: str
+    fte: float
+    employment_type: EmploymentType
+
+    @classmethod
+    def of(cls, segment: WorkerTerms) -> TermsRead:
+        return cls(
+            effective_from=segment.effective_from,
+            effective_to=segment.effective_to,
+            role=segment.role,
+            team=segment.team_code,
+            fte=float(segment.fte),
+            employment_type=segment.employment_type,
+        )
+
+
+class WorkerRead(BaseModel):
+    id: uuid.UUID
+    external_id: str
+    version: int
+    display_name: str
+    role: Role
+    employment_type: EmploymentType
+    fte: float
+    team: str
+    start_date: date
+    end_date: date | None
+    leaving_reason: LeavingReason | None
+    asye_start: date | None
+    asye_end: date | None
+    protected_development_pct: float | None
+    swe_registration_number: str | None
+    swe_registration_expiry: date | None
+    history: list[TermsRead]
+
+    @classmethod
+    def of(cls, worker: Worker) -> WorkerRead:
+        current = worker.current
+        return cls(
+            id=worker.id,
+            external_id=worker.external_id,
+            version=worker.version,
+            display_name=worker.display_name,
+            role=current.role,
+            employment_type=current.employment_type,
+            fte=float(current.fte),
+            team=current.team_code,
+            start_date=worker.start_date,
+            end_date=worker.end_date,
+            leaving_reason=worker.leaving_reason,
+            asye_start=worker.asye_start,
+            asye_end=worker.asye_end,
+            protected_development_pct=worker.protected_development_pct,
+            swe_registration_number=worker.swe_registration_number,
+            swe_registration_expiry=worker.swe_registration_expiry,
+            history=[TermsRead.of(s) for s in worker.history],
+        )
+
+
+class ExpiringRegistration(BaseModel):
+    worker_id: uuid.UUID
+    external_id: str
+    display_name: str
+    team: str
+    swe_registration_number: str | None
+    swe_registration_expiry: date | None
+    days_remaining: int | None = Field(
+        description="negative when already expired; null when no expiry is recorded"
+    )

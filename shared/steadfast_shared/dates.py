@@ -1,0 +1,60 @@
+"""Calendar rules of SPEC section 2: dates in Europe/London, half-open intervals, working days.
+
+Bank holidays of England and Wales come from the maintained ``holidays`` package (subdivision ENG),
+never from a hand-written list.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def today() -> date:
+    """Today's date in Europe/London (the default ``as_of``)."""
+    return datetime.now(LONDON).date()
+
+
+def active_on(start: date, end: date | None, day: date) -> bool:
+    """Whether ``[start, end)`` covers ``day`` (an open ``end`` covers every later day)."""
+    return start <= day and (end is None or day < end)
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
+
+
+def is_bank_holiday(day: date) -> bool:
+    return day in _bank_holidays(day.year)
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and not is_bank_holiday(day)
+
+
+def working_days_between(a: date, b: date) -> int:
+    """The number of working days D with ``a < D <= b`` (0 when ``b <= a``)."""
+    count = 0
+    day = a + timedelta(days=1)
+    while day <= b:
+        if is_working_day(day):
+            count += 1
+        day += timedelta(days=1)
+    return count
+
+
+def add_working_days(start: date, n: int) -> date:
+    """The date ``n`` working days after ``start`` (so ``working_days_between(start, result) == n``)."""
+    day = start
+    remaining = n
+    while remaining > 0:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            remaining -= 1
+    return day

@@ -1,0 +1,15 @@
+"""Database plumbing shared by every service: metadata, platform tables, engines and sessions."""
+
+from steadfast_shared.db.engine import Database, create_database
+from steadfast_shared.db.metadata import NAMING_CONVENTION, PlatformTables, new_metadata
+from steadfast_shared.db.types import BigIntPK, utcnow
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "BigIntPK",
+    "Database",
+    "PlatformTables",
+    "create_database",
+    "new_metadata",
+    "utcnow",
+]

@@ -1,0 +1,52 @@
+"""CloudEvents 1.0 structured JSON mode: the Kafka message value of every event (SPEC section 5)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from steadfast_shared.db.types import utcnow
+
+
+class CloudEvent(BaseModel):
+    """A CloudEvents 1.0 envelope. ``subject`` is the aggregate id and the Kafka key."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    specversion: str = "1.0"
+    id: str = Field(min_length=1)
+    source: str = Field(min_length=1, description="the service that published it, e.g. /steadfast/staff")
+    type: str = Field(
+        min_length=1,
+        description="reverse-DNS and versioned, e.g. org.steadfast.staff.worker.hired.v1",
+    )
+    subject: str = Field(min_length=1, description="the aggregate id; also the Kafka message key")
+    time: datetime
+    datacontenttype: str = "application/json"
+    dataschema: str | None = None
+    data: dict[str, Any]
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> CloudEvent:
+        return cls.model_validate_json(raw)
+
+
+def new_event(
+    *, source: str, type_: str, subject: str, data: dict[str, Any], dataschema: str | None = None
+) -> CloudEvent:
+    """A new envelope with a fresh id and the current time."""
+    return CloudEvent(
+        id=str(uuid.uuid4()),
+        source=source,
+        type=type_,
+        subject=subject,
+        time=utcnow(),
+        data=data,
+        dataschema=dataschema,
+    )

@@ -1,0 +1,1 @@
+"""HTTP plumbing: the app factory, problem+json, auth dependencies, pagination, ETags, idempotency."""

@@ -1,0 +1,171 @@
+"""The app factory: every service's FastAPI app is built here, from its :class:`ServiceDefinition`.
+
+It gives every service the same operational surface: ``/healthz``, ``/readyz`` (database and broker),
+``/metrics`` (Prometheus), request ids (``X-Request-ID``), structured access logs, problem+json errors,
+and, in the lifespan, the database engine, the outbox relay and the service's consumers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy import text
+
+from steadfast_shared.auth import TokenVerifier
+from steadfast_shared.db.engine import create_database
+from steadfast_shared.db.types import utcnow
+from steadfast_shared.http.problems import install_problem_handlers
+from steadfast_shared.http.routing import TransactionalRoute
+from steadfast_shared.kafka import broker_reachable
+from steadfast_shared.logging import configure_logging
+from steadfast_shared.outbox.relay import BACKLOG, BACKLOG_AGE, OutboxRelay, build_relay
+from steadfast_shared.service import Runtime, ServiceDefinition
+from steadfast_shared.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+REQUESTS = Counter("steadfast_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
+LATENCY = Histogram(
+    "steadfast_http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
+)
+
+BACKGROUND_STOP_TIMEOUT = 15.0
+
+
+def new_router(prefix: str = "", *, tags: list[str] | None = None) -> APIRouter:
+    """A router whose routes commit the request's unit of work once (see ``TransactionalRoute``)."""
+    return APIRouter(prefix=prefix, tags=list(tags or []), route_class=TransactionalRoute)
+
+
+def create_app(definition: ServiceDefinition, settings: ServiceSettings | None = None) -> FastAPI:
+    """Build a service's app. Nothing connects until the lifespan starts."""
+    settings = settings or definition.settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = create_database(settings.database_url, pool_size=settings.database_pool_size)
+        runtime = Runtime(definition=definition, settings=settings, database=database)
+        app.state.runtime = runtime
+        app.state.token_verifier = TokenVerifier(settings)
+        background: list[tuple[Callable[[], None], asyncio.Task[None]]] = []
+        if settings.relay_enabled:
+            relay = build_relay(definition, settings, database)
+            app.state.relay = relay
+            background.append((relay.stop, asyncio.create_task(relay.run(), name=f"{definition.name}-relay")))
+        for factory in definition.consumers:
+            consumer = factory(runtime)
+            background.append((consumer.stop, asyncio.create_task(consumer.run(), name=consumer.name)))
+        log.info("service.started", service=definition.name, environment=settings.environment.value)
+        try:
+            yield
+        finally:
+            for stop, _task in background:
+                stop()
+            for _stop, task in background:
+                try:
+                    await asyncio.wait_for(task, BACKGROUND_STOP_TIMEOUT)
+                except (TimeoutError, asyncio.CancelledError):
+                    task.cancel()
+                except Exception:
+                    log.exception("service.background_task_failed", task=task.get_name())
+            await database.dispose()
+            log.info("service.stopped", service=definition.name)
+
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version=definition.version,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.definition = definition
+    install_problem_handlers(app)
+    _install_request_middleware(app, definition.name)
+    _install_operational_routes(app, settings)
+    for router in definition.routers:
+        app.include_router(router)
+    return app
+
+
+def _install_request_middleware(app: FastAPI, service: str) -> None:
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+        request.state.request_id = request_id
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers["X-Request-ID"] = request_id
+            return response
+        finally:
+            elapsed = time.perf_counter() - started
+            route = request.scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            REQUESTS.labels(service, request.method, template, str(status)).inc()
+            LATENCY.labels(service, request.method, template).observe(elapsed)
+            if template not in {"/healthz", "/readyz", "/metrics"}:
+                log.info(
+                    "http.request",
+                    method=request.method,
+                    path=request.url.path,
+                    route=template,
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 2),
+                )
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+def _install_operational_routes(app: FastAPI, settings: ServiceSettings) -> None:
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="The database and the broker are reachable")
+    async def readyz(request: Request) -> JSONResponse:
+        runtime: Runtime = request.app.state.runtime
+        checks: dict[str, Any] = {}
+        try:
+            async with runtime.database.engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(text("SELECT 1")), 5)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        reachable = await broker_reachable(settings.kafka_bootstrap_servers)
+        checks["broker"] = "ok" if reachable else "unreachable"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=True)
+    async def metrics() -> Response:
+        with contextlib.suppress(Exception):
+            relay: OutboxRelay | None = getattr(app.state, "relay", None)
+            if relay is not None:
+                count, oldest = await relay.store.backlog()
+                BACKLOG.labels(relay.service).set(count)
+                age = 0.0
+                if oldest is not None:
+                    oldest_aware = oldest if oldest.tzinfo else oldest.replace(tzinfo=utcnow().tzinfo)
+                    age = max(0.0, (utcnow() - oldest_aware).total_seconds())
+                BACKLOG_AGE.labels(relay.service).set(age)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,51 @@
+"""What a service is made of, declared once in its ``bootstrap.py`` (the composition root)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter
+
+from steadfast_shared.db.engine import Database
+from steadfast_shared.db.metadata import PlatformTables
+from steadfast_shared.events.registry import EventRegistry
+from steadfast_shared.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from steadfast_shared.consumer import IdempotentConsumer
+
+
+@dataclass
+class Runtime:
+    """What a running service holds: built in the lifespan (or a CLI command), never at import."""
+
+    definition: ServiceDefinition
+    settings: ServiceSettings
+    database: Database
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """A service: its name, tables, events, HTTP routers, migrations and consumers."""
+
+    name: str
+    title: str
+    description: str
+    settings_class: type[ServiceSettings]
+    tables: PlatformTables
+    registry: EventRegistry
+    routers: Sequence[APIRouter]
+    #: The folder holding the service's ``alembic.ini`` and ``migrations/``.
+    root: Path
+    consumers: Sequence[Callable[[Runtime], IdempotentConsumer]] = field(default_factory=tuple)
+    version: str = "0.1.0"
+
+    @property
+    def alembic_ini(self) -> Path:
+        return self.root / "alembic.ini"
+
+    def settings(self) -> ServiceSettings:
+        return self.settings_class()

@@ -1,0 +1,1 @@
+"""Test-only code shared by the test suites (a tiny service for the shared library's tests)."""
