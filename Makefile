@@ -2,7 +2,7 @@
 # has only Python 3.11+ and make: a private uv (in .tools/) builds .venv from uv.lock.
 
 PYTHON ?= python3
-UV_VERSION := 0.9.5
+UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv

@@ -1,4 +1,8 @@
-"""What a service is made of, declared once in its ``bootstrap.py`` (the composition root)."""
+"""What a service is made of, declared once in its ``bootstrap.py`` (the composition root).
+
+Each service package also names its definition under the ``steadfast.services`` entry-point group, so
+that the embedded runner (``make run``) finds every installed service without a hand-kept list.
+"""
 
 from __future__ import annotations
 
@@ -40,8 +44,15 @@ class ServiceDefinition:
     routers: Sequence[APIRouter]
     #: The folder holding the service's ``alembic.ini`` and ``migrations/``.
     root: Path
+    #: The port of the embedded default (SPEC section 6): staff 8001, caseload 8002, audit 8003, metrics 8004.
+    port: int = 8000
     consumers: Sequence[Callable[[Runtime], IdempotentConsumer]] = field(default_factory=tuple)
     version: str = "0.1.0"
+
+    @property
+    def env_prefix(self) -> str:
+        """The prefix of the service's environment variables, e.g. ``STAFF_``."""
+        return str(self.settings_class.model_config.get("env_prefix", ""))
 
     @property
     def alembic_ini(self) -> Path:

@@ -6,7 +6,10 @@ from steadfast_shared.service import ServiceDefinition
 from steadfast_staff.db import tables
 from steadfast_staff.events import registry
 from steadfast_staff.imports.endpoints import router as imports_router
+from steadfast_staff.placements.endpoints import router as placements_router
+from steadfast_staff.posts.endpoints import router as posts_router
 from steadfast_staff.settings import StaffSettings
+from steadfast_staff.surveys.endpoints import router as surveys_router
 from steadfast_staff.teams.endpoints import router as teams_router
 from steadfast_staff.workers.endpoints import router as workers_router
 
@@ -20,6 +23,14 @@ definition = ServiceDefinition(
     settings_class=StaffSettings,
     tables=tables,
     registry=registry,
-    routers=(teams_router, workers_router, imports_router),
+    routers=(
+        teams_router,
+        workers_router,
+        posts_router,
+        placements_router,
+        surveys_router,
+        imports_router,
+    ),
     root=Path(__file__).resolve().parent.parent,
+    port=8001,
 )

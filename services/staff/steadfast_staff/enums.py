@@ -38,3 +38,10 @@ class LeavingReason(StrEnum):
     transfer_to_other_la = "transfer_to_other_la"
     other = "other"
     unknown = "unknown"
+
+
+class Placement(StrEnum):
+    """Which of a social work student's two professional placements (on average a year apart)."""
+
+    first = "first"
+    second = "second"

@@ -12,6 +12,10 @@ Invariants (see docs/architecture.md):
 - One relay per database publishes at a time: on PostgreSQL it holds an advisory lock (other replicas
   stand by); the embedded SQLite default runs one process per database.
 - While the broker is unreachable the relay backs off exponentially (with jitter) and keeps trying.
+- Acknowledgements count only from the broker the topics were ensured on: when the broker's cluster id
+  changed while a batch was in flight (the embedded, memory-only broker restarted empty), the batch is
+  sent again after the topics are created anew. That broker acknowledges sends to topics it no longer
+  has and drops them.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.protocol.metadata import MetadataRequest
 from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -125,10 +130,11 @@ class OutboxRelay:
         self._client_id = client_id or f"{service}-relay"
         self._lock = _LeaderLock(database, service)
         self._producer: AIOKafkaProducer | None = None
+        self._cluster_id: str | None = None
         self._topics_ready = False
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._last_purge = 0.0
+        self._last_purge: float | None = None
 
     def wake(self) -> None:
         """Tell the relay new rows were committed (it also polls, so this is only a shortcut)."""
@@ -230,6 +236,8 @@ class OutboxRelay:
                 )
             )
         results.extend([send_error or PublishFailed("not sent")] * (len(rows) - len(results)))
+        if futures and not await self._same_broker(producer):
+            results = [PublishFailed("the broker restarted while the batch was in flight")] * len(rows)
         acked, failed, error = self._settle(rows, results)
         await self.store.mark_published(acked)
         PUBLISHED.labels(self.service).inc(len(acked))
@@ -256,6 +264,18 @@ class OutboxRelay:
         return acked, failed, error
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = new_producer(self._bootstrap, client_id=self._client_id)
+            try:
+                await asyncio.wait_for(producer.start(), SEND_TIMEOUT_SECONDS)
+                # Before the topics are ensured: a broker that restarts in between is noticed later.
+                self._cluster_id = await self._broker_cluster_id(producer)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+                raise
+            self._producer = producer
+            self._topics_ready = False
         if not self._topics_ready:
             await ensure_topics(
                 self._bootstrap,
@@ -264,16 +284,31 @@ class OutboxRelay:
                 replication_factor=self._replication_factor,
             )
             self._topics_ready = True
-        if self._producer is None:
-            producer = new_producer(self._bootstrap, client_id=self._client_id)
-            try:
-                await asyncio.wait_for(producer.start(), SEND_TIMEOUT_SECONDS)
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    await producer.stop()
-                raise
-            self._producer = producer
         return self._producer
+
+    @staticmethod
+    async def _broker_cluster_id(producer: AIOKafkaProducer) -> str | None:
+        """The cluster id the broker reports (``None`` from brokers too old to report one)."""
+        client = producer.client
+        node_id = client.get_random_node()
+        if node_id is None:
+            raise KafkaConnectionError("no broker known to the producer")
+        response = await asyncio.wait_for(client.send(node_id, MetadataRequest([])), SEND_TIMEOUT_SECONDS)
+        cluster_id = getattr(response, "cluster_id", None)
+        return str(cluster_id) if cluster_id else None
+
+    async def _same_broker(self, producer: AIOKafkaProducer) -> bool:
+        current = await self._broker_cluster_id(producer)
+        if current == self._cluster_id:
+            return True
+        log.warning(
+            "relay.broker_changed",
+            service=self.service,
+            cluster_id=current,
+            previous_cluster_id=self._cluster_id,
+            hint="a broker that lost its data needs the retained events again: run republish",
+        )
+        return False
 
     async def _close_producer(self) -> None:
         producer, self._producer = self._producer, None
@@ -291,7 +326,8 @@ class OutboxRelay:
 
     async def _maybe_purge(self) -> None:
         now = asyncio.get_running_loop().time()
-        if now - self._last_purge < PURGE_EVERY_SECONDS:
+        # The loop's clock starts near the machine's boot, so "never purged" must not be 0.0.
+        if self._last_purge is not None and now - self._last_purge < PURGE_EVERY_SECONDS:
             return
         self._last_purge = now
         try:

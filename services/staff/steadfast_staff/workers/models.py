@@ -302,7 +302,7 @@ class Worker(Aggregate, Base):
 
     def _merge_equal_neighbours(self) -> None:
         merged: list[WorkerTerms] = []
-        for segment in self.history:
+        for segment in list(self.history):
             if (
                 merged
                 and merged[-1].terms() == segment.terms()
