@@ -11,12 +11,14 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: setup run token test lint typecheck migrations-check pytest format clean
 
+# Set-up output goes to stderr, so that `TOKEN=$$(make token)` captures the token alone.
 $(UV):
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@echo "setting up uv $(UV_VERSION) in $(TOOLS)/" >&2
+	@$(PYTHON) -m venv $(TOOLS) >&2
+	@$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) >&2
 
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml $(wildcard services/*/pyproject.toml)
-	$(UV) sync --frozen --all-packages --python $(PYTHON)
+	@$(UV) sync --frozen --all-packages --python $(PYTHON) >&2
 	@touch $@
 
 setup: $(VENV)/.synced

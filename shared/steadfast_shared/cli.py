@@ -33,7 +33,6 @@ def run_cli(definition: ServiceDefinition, argv: list[str] | None = None) -> int
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
-    serve.add_argument("--workers", type=int, default=1)
 
     sub.add_parser("migrate", help="apply the database migrations (alembic upgrade head)")
     sub.add_parser("relay", help="run the outbox relay alone")
@@ -67,7 +66,7 @@ def run_cli(definition: ServiceDefinition, argv: list[str] | None = None) -> int
         from steadfast_shared.http.app import create_app
 
         app = create_app(definition, settings)
-        uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False, workers=1)
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
         return 0
     if args.command == "token":
         scopes = tuple(args.scope) if args.scope else ALL_SCOPES

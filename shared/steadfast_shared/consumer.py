@@ -133,7 +133,7 @@ class IdempotentConsumer:
     async def run(self) -> None:
         """Consume until :meth:`stop`, restarting the Kafka client after broker errors."""
         retrying = AsyncRetrying(
-            wait=wait_exponential_jitter(initial=0.5, max=10.0),
+            wait=wait_exponential_jitter(multiplier=0.5, max=10.0),
             retry=retry_if_exception_type((KafkaError, OSError, TimeoutError)),
             before_sleep=lambda state: log.warning(
                 "consumer.restarting",

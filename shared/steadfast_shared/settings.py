@@ -27,8 +27,6 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", env_file=None)
 
-    #: The service's name: the CloudEvents ``source`` and the prefix of its topics.
-    service_name: str = "service"
     environment: Environment = Environment.development
     database_url: str = "sqlite+aiosqlite:///var/service.db"
     database_pool_size: int = Field(default=10, ge=1)

@@ -43,7 +43,7 @@ from sqlalchemy import select
 
 from steadfast_shared.consumer import IdempotentConsumer
 from steadfast_shared.db.engine import Database, create_database
-from steadfast_shared.embedded.broker import free_port, port_is_free
+from steadfast_shared.embedded.broker import port_is_free
 from steadfast_shared.embedded.runner import (
     BROKER_PORT_ENV,
     PORT_OFFSET_ENV,
@@ -75,15 +75,21 @@ Stop = Literal["sigterm", "sigkill"]
 
 
 def _pick_ports(services: list[InstalledService]) -> tuple[int, int]:
-    """A free broker port, and a port offset that puts every service on a free port."""
-    broker = free_port()
+    """A free broker port, and a port offset that puts every service on a free port.
+
+    The ports are below Linux's ephemeral range (32768 and up), so that no outgoing connection made
+    meanwhile (the writers', the consumer's) can take one of them while the runner restarts.
+    """
+    rng = random.Random()
     lowest = min(s.definition.port for s in services)
-    for _ in range(100):
-        offset = free_port() - lowest
+    highest = max(s.definition.port for s in services)
+    for _ in range(200):
+        broker = rng.randrange(20_000, 32_000)
+        offset = rng.randrange(20_000, 32_000 - (highest - lowest)) - lowest
         ports = [s.definition.port + offset for s in services]
-        if broker not in ports and all(port_is_free(p) for p in ports):
+        if broker not in ports and all(port_is_free(p) for p in [broker, *ports]):
             return broker, offset
-    raise AssertionError("no free ports for the services")
+    raise AssertionError("no free ports for the broker and the services")
 
 
 def _descendants(pid: int) -> list[int]:
@@ -424,6 +430,9 @@ async def test_stopping_make_run_mid_stream_loses_nothing(
         outbox = staff_outbox(database_file)
         tracked = await processed_ids(consumer_database, name)
         applied = await receipt_rows(consumer_database, name)
+    except Exception:
+        print(run.log())  # shown with the failure: the runner's output, the services' and broker's logs
+        raise
     finally:
         for task in tasks:
             task.cancel()

@@ -14,14 +14,14 @@ from pydantic import SecretStr
 from steadfast_shared.auth import ALL_SCOPES, TokenVerifier, mint_local_token
 from steadfast_shared.db.types import utcnow
 from steadfast_shared.errors import Forbidden, Unauthorized
-from steadfast_shared.settings import ServiceSettings
+from steadfast_shared.settings import Environment, ServiceSettings
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 
 
 @pytest.fixture
 def settings() -> ServiceSettings:
-    return ServiceSettings(environment="test", jwt_secret=SecretStr(SECRET))
+    return ServiceSettings(environment=Environment.test, jwt_secret=SecretStr(SECRET))
 
 
 def claims(**extra: Any) -> dict[str, Any]:
@@ -85,7 +85,7 @@ async def test_a_tampered_token_is_refused(settings: ServiceSettings) -> None:
 
 
 async def test_an_unsigned_token_is_refused(settings: ServiceSettings) -> None:
-    token = jwt.encode(claims(scope="staff:write"), key=None, algorithm="none")
+    token = jwt.encode(claims(scope="staff:write"), key=None, algorithm="none")  # type: ignore[arg-type]
 
     with pytest.raises(Unauthorized):
         await TokenVerifier(settings).verify(token)
@@ -122,7 +122,7 @@ async def test_scopes_come_from_scope_or_scp(
 
 async def test_issuer_and_audience_are_checked_when_configured() -> None:
     settings = ServiceSettings(
-        environment="test",
+        environment=Environment.test,
         jwt_secret=SecretStr(SECRET),
         jwt_issuer="https://login.council.example/",
         jwt_audience="steadfast",
@@ -143,7 +143,7 @@ async def test_issuer_and_audience_are_checked_when_configured() -> None:
 async def test_the_verifier_uses_the_secret_file(tmp_path: Any) -> None:
     key_file = tmp_path / "jwt.key"
     key_file.write_text("generated-local-key-generated-local-key")
-    settings = ServiceSettings(environment="test", jwt_secret_file=key_file)
+    settings = ServiceSettings(environment=Environment.test, jwt_secret_file=key_file)
 
     principal = await TokenVerifier(settings).verify(
         mint_local_token("generated-local-key-generated-local-key", scopes=["ops:admin"])

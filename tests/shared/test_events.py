@@ -6,7 +6,7 @@ import json
 import uuid
 from datetime import datetime
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 from pydantic import BaseModel, ValidationError
 
@@ -29,12 +29,16 @@ class Thing(BaseModel):
 
 
 def test_a_new_event_is_a_cloudevents_1_0_structured_json_envelope() -> None:
-    event = new_event(source="/steadfast/ledger", type_="org.steadfast.ledger.thing.made.v1",
-                      subject="thing-1", data={"name": "a"})
+    event = new_event(
+        source="/steadfast/ledger",
+        type_="org.steadfast.ledger.thing.made.v1",
+        subject="thing-1",
+        data={"name": "a"},
+    )
 
     document = json.loads(event.to_json())
 
-    assert ALWAYS <= document.keys()
+    assert set(document) >= ALWAYS
     assert document["specversion"] == "1.0"
     assert document["datacontenttype"] == "application/json"
     assert document["subject"] == "thing-1"
@@ -45,16 +49,19 @@ def test_a_new_event_is_a_cloudevents_1_0_structured_json_envelope() -> None:
 
 
 def test_event_ids_are_unique() -> None:
-    ids = {
-        new_event(source="/s", type_="org.s.t.v1", subject="x", data={}).id for _ in range(1000)
-    }
+    ids = {new_event(source="/s", type_="org.s.t.v1", subject="x", data={}).id for _ in range(1000)}
 
     assert len(ids) == 1000
 
 
 def test_an_envelope_survives_the_round_trip() -> None:
-    event = new_event(source="/s", type_="org.s.t.v1", subject="x", data={"n": 1},
-                      dataschema="urn:steadfast:event:org.s.t.v1")
+    event = new_event(
+        source="/s",
+        type_="org.s.t.v1",
+        subject="x",
+        data={"n": 1},
+        dataschema="urn:steadfast:event:org.s.t.v1",
+    )
 
     assert CloudEvent.from_json(event.to_json()) == event
 
@@ -84,10 +91,6 @@ def test_an_event_type_must_end_in_a_version() -> None:
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registry bug: any last segment starting with 'v' passes the version check (e.g. 'value')",
-)
 def test_a_last_segment_that_only_starts_with_v_is_not_a_version() -> None:
     with pytest.raises(ValueError, match="must end in a version"):
         EventRegistry("/s").register(
@@ -135,8 +138,10 @@ def test_every_type_has_a_valid_json_schema_that_its_payloads_satisfy() -> None:
 
 
 def test_an_event_type_refuses_another_types_payload() -> None:
+    wrong = EntryOpenedData(entry_id="e-1", key="k", amount=5, version=1)
+
     with pytest.raises(TypeError, match="carries EntryAdjustedData"):
-        EntryAdjusted("e-1", EntryOpenedData(entry_id="e-1", key="k", amount=5, version=1))
+        EntryAdjusted("e-1", wrong)  # type: ignore[arg-type]
 
 
 def test_a_payload_parses_back_into_its_model() -> None:

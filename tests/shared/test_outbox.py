@@ -6,13 +6,14 @@ Run against both backends a service may use: PostgreSQL (production) and SQLite 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import FromClause, Row, func, select
 from sqlalchemy.exc import IntegrityError
 
 from steadfast_shared.db import Database, create_database
@@ -46,14 +47,14 @@ async def db(
         await database.dispose()
 
 
-async def count(db: Database, table: object) -> int:
+async def count(db: Database, table: FromClause) -> int:
     async with db.sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(table)) or 0)  # type: ignore[arg-type]
+        return int(await session.scalar(select(func.count()).select_from(table)) or 0)
 
 
-async def outbox_rows(db: Database) -> list[object]:
+async def outbox_rows(db: Database) -> Sequence[Row[Any]]:
     async with db.sessionmaker() as session:
-        return list((await session.execute(select(outbox).order_by(outbox.c.id))).all())
+        return (await session.execute(select(outbox).order_by(outbox.c.id))).all()
 
 
 async def test_a_committed_unit_of_work_leaves_the_change_and_its_event(db: Database) -> None:
@@ -92,11 +93,14 @@ async def test_a_rolled_back_unit_of_work_leaves_neither_the_change_nor_its_even
 
 
 async def test_an_error_before_the_commit_leaves_nothing(db: Database) -> None:
-    with pytest.raises(RuntimeError, match="handler failed"):
+    async def handle_then_fail() -> None:
         async with unit_of_work(db) as uow:
             await service.open_entry(uow, "rent", 500)
             await uow.write_outbox()
             raise RuntimeError("handler failed")
+
+    with pytest.raises(RuntimeError, match="handler failed"):
+        await handle_then_fail()
 
     assert await count(db, outbox) == 0
     assert await count(db, Entry.__table__) == 0
@@ -146,7 +150,9 @@ async def test_an_event_is_written_once_even_if_the_aggregate_is_saved_again(
 
 async def test_an_event_of_no_aggregate_can_be_recorded_on_the_unit_of_work(db: Database) -> None:
     async with unit_of_work(db) as uow:
-        uow.record(EntryOpened("imported", EntryOpenedData(entry_id="imported", key="k", amount=1, version=1)))
+        uow.record(
+            EntryOpened("imported", EntryOpenedData(entry_id="imported", key="k", amount=1, version=1))
+        )
         await uow.commit()
 
     [row] = await outbox_rows(db)

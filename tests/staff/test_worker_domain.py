@@ -65,8 +65,10 @@ def test_a_dated_change_splits_the_history_so_past_dates_keep_their_terms() -> N
     ]
     before = worker.terms_on(date(2015, 1, 4))
     on_the_day = worker.terms_on(date(2015, 1, 5))
-    assert before is not None and before.team_code == "ACIN1"
-    assert on_the_day is not None and on_the_day.team_code == "PC3"
+    assert before is not None
+    assert before.team_code == "ACIN1"
+    assert on_the_day is not None
+    assert on_the_day.team_code == "PC3"
     assert worker.version == 2
     assert event_types(worker)[-1] == WorkerTermsChanged.type
 

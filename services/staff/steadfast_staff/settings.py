@@ -6,5 +6,4 @@ class StaffSettings(ServiceSettings):
 
     model_config = service_config("STAFF_")
 
-    service_name: str = "staff"
     database_url: str = "sqlite+aiosqlite:///var/data/staff.db"

@@ -2,13 +2,14 @@
 
 from steadfast_shared.db.engine import Database, create_database
 from steadfast_shared.db.metadata import NAMING_CONVENTION, PlatformTables, new_metadata
-from steadfast_shared.db.types import BigIntPK, utcnow
+from steadfast_shared.db.types import BigIntPK, code_enum, utcnow
 
 __all__ = [
     "NAMING_CONVENTION",
     "BigIntPK",
     "Database",
     "PlatformTables",
+    "code_enum",
     "create_database",
     "new_metadata",
     "utcnow",

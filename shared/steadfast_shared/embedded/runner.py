@@ -45,6 +45,7 @@ from types import FrameType
 from typing import IO, Any
 
 import httpx
+from fastapi.routing import APIRoute
 
 from steadfast_shared.auth import ensure_local_secret, mint_local_token
 from steadfast_shared.embedded.broker import DEFAULT_HOST, BrokerError, TansuBroker, port_is_free
@@ -475,6 +476,15 @@ def supervise(processes: Sequence[ServiceProcess], broker: TansuBroker) -> None:
         time.sleep(SUPERVISE_INTERVAL_SECONDS)
 
 
+def example_get_path(definition: ServiceDefinition) -> str:
+    """The service's first ``GET`` endpoint without path parameters (for the copy-paste example)."""
+    for router in definition.routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute) and "GET" in (route.methods or ()) and "{" not in route.path:
+                return route.path
+    return "/openapi.json"
+
+
 def summary(
     processes: Sequence[ServiceProcess],
     broker: TansuBroker,
@@ -482,9 +492,9 @@ def summary(
     environ: Mapping[str, str],
 ) -> str:
     """The table printed once everything is ready: where each service is, and how to call it."""
-    token_command = "make token"
+    token_command = "make -s token"  # -s: nothing but the token, even when make sets up first
     if VAR_DIR_ENV in environ:
-        token_command = f"{VAR_DIR_ENV}={shlex.quote(str(layout.root))} make token"
+        token_command = f"{VAR_DIR_ENV}={shlex.quote(str(layout.root))} make -s token"
     width = max(len("service"), *(len(p.name) for p in processes))
     rows = [f"  {'service'.ljust(width)}  {'URL'.ljust(24)}  {'API docs'.ljust(29)}  log"]
     for p in processes:
@@ -492,7 +502,7 @@ def summary(
             f"  {p.name.ljust(width)}  {p.url.ljust(24)}  {(p.url + '/docs').ljust(29)}  {_shown(p.log_file)}"
         )
     first = processes[0]
-    example_path = "/v1/workers" if first.name == "staff" else "/openapi.json"
+    example_path = example_get_path(first.service.definition)
     lines = [
         "",
         "Steadfast is running (embedded default). Ctrl-C stops it.",
@@ -549,7 +559,12 @@ def run(environ: Mapping[str, str] | None = None) -> int:
                 # Only a service that publishes to the broker started here lost what it had published.
                 republish = env[f"{p.service.prefix}KAFKA_BOOTSTRAP_SERVERS"] == broker.bootstrap_servers
                 _say(f"  {p.name}: migrating")
-                republished = prepare_database(p.service, republish=republish)
+                try:
+                    republished = prepare_database(p.service, republish=republish)
+                except Exception as exc:
+                    raise RunnerError(
+                        f"the {p.name} service's database could not be prepared: {type(exc).__name__}: {exc}"
+                    ) from exc
                 if republished:
                     _say(f"  {p.name}: {republished} retained event(s) to publish again to the new broker")
             for p in processes:

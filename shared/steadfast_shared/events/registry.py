@@ -7,14 +7,17 @@ what consumers use to parse payloads.
 
 from __future__ import annotations
 
+import builtins
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-import builtins
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
 D = TypeVar("D", bound=BaseModel)
+
+_VERSIONED = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+\.v[0-9]+$")
 
 
 @dataclass(frozen=True)
@@ -28,8 +31,8 @@ class EventType(Generic[D]):
     description: str
 
     def __post_init__(self) -> None:
-        if not self.type.rsplit(".", 1)[-1].startswith("v"):
-            raise ValueError(f"event type {self.type!r} must end in a version such as .v1")
+        if not _VERSIONED.match(self.type):
+            raise ValueError(f"event type {self.type!r} must be reverse-DNS and end in a version such as .v1")
 
     @property
     def version(self) -> int:

@@ -52,8 +52,8 @@ async def import_csv(
         "title": "Import rejected",
         "status": 422,
         "detail": (
-            f"{result.counts.rejected} of {result.counts.rows} rows are not valid; in atomic mode nothing was "
-            "imported. Correct them, or import with mode=partial to apply the good rows."
+            f"{result.counts.rejected} of {result.counts.rows} rows are not valid; in atomic mode nothing "
+            "was imported. Correct them, or import with mode=partial to apply the good rows."
         ),
         "instance": request.url.path,
         "errors": [

@@ -81,7 +81,7 @@ class ParsedRow(Generic[RowT]):
 
 
 class Importer(Protocol[RowT]):
-    """One import kind (``workers``, ``allocations``...): its columns, its row model, and how to apply rows."""
+    """One import kind (``workers``, ``allocations``...): its columns, row model, and how to apply rows."""
 
     kind: str
     row_model: type[RowT]
@@ -235,7 +235,10 @@ async def run_import(uow: UnitOfWork, importer: Importer[Any], body: Any, mode: 
     if batch:
         await _apply(uow, importer, batch, result)
     if mode is ImportMode.atomic and result.counts.rejected:
+        # Nothing is kept: say so, rather than list rows as created that the rollback will undo.
         result.committed = False
+        result.counts.created = result.counts.updated = result.counts.unchanged = 0
+        result.created, result.updated, result.unchanged = [], [], []
     return result
 
 

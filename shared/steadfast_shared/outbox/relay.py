@@ -156,12 +156,19 @@ class OutboxRelay:
                         await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
                     self._wakeup.clear()
         finally:
-            await self._close_producer()
-            await self._lock.release()
+            await self.close()
             log.info("relay.stopped", service=self.service)
 
+    async def close(self) -> None:
+        """Stop the producer and give up the leader lock (after :meth:`publish_pending`; ``run`` does it)."""
+        await self._close_producer()
+        await self._lock.release()
+
     async def publish_pending(self) -> int:
-        """Publish everything unpublished now (one pass, no retries); returns how many were acknowledged."""
+        """Publish everything unpublished now (one pass, no retries); returns how many were acknowledged.
+
+        It takes the leader lock like :meth:`run`: call :meth:`close` when done.
+        """
         total = 0
         while True:
             n = await self._publish_batch()
@@ -171,7 +178,7 @@ class OutboxRelay:
 
     async def _publish_with_retries(self) -> int:
         retrying = AsyncRetrying(
-            wait=wait_exponential_jitter(initial=0.2, max=10.0),
+            wait=wait_exponential_jitter(multiplier=0.2, max=10.0),
             retry=retry_if_exception_type((KafkaError, OSError, TimeoutError, PublishFailed)),
             before_sleep=self._before_retry,
             reraise=True,
@@ -236,7 +243,8 @@ class OutboxRelay:
                 )
             )
         results.extend([send_error or PublishFailed("not sent")] * (len(rows) - len(results)))
-        if futures and not await self._same_broker(producer):
+        acknowledged = any(not isinstance(r, BaseException) for r in results)
+        if acknowledged and not await self._same_broker(producer):
             results = [PublishFailed("the broker restarted while the batch was in flight")] * len(rows)
         acked, failed, error = self._settle(rows, results)
         await self.store.mark_published(acked)

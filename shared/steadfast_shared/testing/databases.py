@@ -49,7 +49,7 @@ async def check_server(server_url: str, *, timeout: float = 10.0) -> str:
         async with asyncio.timeout(timeout), engine.connect() as conn:
             version = await conn.scalar(text("SHOW server_version"))
             return str(version)
-    except Exception as exc:  # noqa: BLE001 - whatever the reason, the message says where we looked
+    except Exception as exc:
         raise PostgresUnavailable(
             f"cannot connect to PostgreSQL at {make_url(server_url).render_as_string(hide_password=True)}: "
             f"{type(exc).__name__}: {exc}"
@@ -64,7 +64,6 @@ class MigratedDatabases:
     ``server_url`` is a SQLAlchemy async URL to any database on the server (``.../postgres``); the
     per-test databases get the same URL with their own database name.
     """
-
 
     def __init__(self, server_url: str) -> None:
         self.server_url = make_url(server_url)
@@ -139,6 +138,7 @@ class MigratedDatabases:
         return dropped
 
     async def close(self) -> None:
+        """Close the administrative connection pool (the databases stay)."""
         await self._engine.dispose()
 
     def _name(self, label: str) -> str:

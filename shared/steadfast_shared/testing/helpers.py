@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -92,13 +92,33 @@ async def service_app(
             yield ServiceClient(app=app, http=http, settings=settings)
 
 
+@overload
 async def wait_until(
-    condition: Callable[[], Awaitable[T] | T],
+    condition: Callable[[], Awaitable[T]],
     *,
     timeout: float = 10.0,
     interval: float = 0.05,
     message: str = "the condition did not hold",
-) -> T:
+) -> T: ...
+
+
+@overload
+async def wait_until(
+    condition: Callable[[], T],
+    *,
+    timeout: float = 10.0,
+    interval: float = 0.05,
+    message: str = "the condition did not hold",
+) -> T: ...
+
+
+async def wait_until(
+    condition: Callable[[], Any],
+    *,
+    timeout: float = 10.0,
+    interval: float = 0.05,
+    message: str = "the condition did not hold",
+) -> Any:
     """Poll ``condition`` (sync or async) until it returns something truthy, and return that.
 
     Raises :class:`AssertionError` with ``message`` (and the last value) after ``timeout`` seconds.
@@ -106,8 +126,9 @@ async def wait_until(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        result = condition()
-        value: T = await result if inspect.isawaitable(result) else result
+        value = condition()
+        if inspect.isawaitable(value):
+            value = await value
         if value:
             return value
         if loop.time() >= deadline:
@@ -192,9 +213,7 @@ async def read_topic(
     def matches(record: Record) -> bool:
         return where is None or where(parse(record))
 
-    records = await read_records(
-        bootstrap_servers, topic, expect=expect, where=matches, timeout=timeout
-    )
+    records = await read_records(bootstrap_servers, topic, expect=expect, where=matches, timeout=timeout)
     return [parse(r) for r in records]
 
 
@@ -216,10 +235,8 @@ async def produce(
     try:
         futures = []
         for message in messages:
-            if isinstance(message, CloudEvent):
-                value, message_key = message.to_json(), message.subject
-            else:
-                value, message_key = message, key
+            value = message.to_json() if isinstance(message, CloudEvent) else message
+            message_key = message.subject if isinstance(message, CloudEvent) else key
             futures.append(
                 await producer.send(
                     topic,

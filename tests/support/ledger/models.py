@@ -48,9 +48,7 @@ class Entry(Aggregate, Base):
         self.record(
             EntryAdjusted(
                 self.id,
-                EntryAdjustedData(
-                    entry_id=self.id, delta=delta, amount=self.amount, version=self.version
-                ),
+                EntryAdjustedData(entry_id=self.id, delta=delta, amount=self.amount, version=self.version),
             )
         )
 

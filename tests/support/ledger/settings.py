@@ -7,5 +7,3 @@ from steadfast_shared.settings import ServiceSettings, service_config
 
 class LedgerSettings(ServiceSettings):
     model_config = service_config("LEDGER_")
-
-    service_name: str = "ledger"

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from steadfast_shared.db import utcnow
+from steadfast_shared.db import code_enum, utcnow
 from steadfast_shared.domain import Aggregate
 from steadfast_shared.errors import ValidationFailed
-from steadfast_staff.db import Base, code_enum
+from steadfast_staff.db import Base
 from steadfast_staff.enums import Placement
 from steadfast_staff.events import (
     StudentPlacementData,

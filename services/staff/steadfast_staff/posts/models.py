@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import Date, DateTime, ForeignKey, Numeric, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from steadfast_shared.db import utcnow
+from steadfast_shared.db import code_enum, utcnow
 from steadfast_shared.domain import Aggregate
 from steadfast_shared.errors import NotFound, ValidationFailed
-from steadfast_staff.db import Base, code_enum
+from steadfast_staff.db import Base
 from steadfast_staff.enums import Role
 from steadfast_staff.events import (
     HoldingData,

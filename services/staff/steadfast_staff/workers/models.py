@@ -15,10 +15,9 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Numeric, String, Uuid
-from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from steadfast_shared.db import utcnow
+from steadfast_shared.db import code_enum, utcnow
 from steadfast_shared.domain import Aggregate
 from steadfast_shared.errors import ValidationFailed
 from steadfast_staff.db import Base
@@ -31,6 +30,7 @@ from steadfast_staff.events import (
     WorkerTermsChanged,
     WorkerUpdated,
 )
+from steadfast_staff.teams.models import Team
 
 ASYE_LENGTH = relativedelta(months=12)
 
@@ -46,16 +46,6 @@ DETAIL_FIELDS = (
     "swe_registration_number",
     "swe_registration_expiry",
 )
-
-
-def _enum(enum: type) -> SAEnum:
-    return SAEnum(
-        enum,
-        native_enum=False,
-        length=40,
-        validate_strings=True,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 @dataclass(frozen=True)
@@ -78,10 +68,12 @@ class WorkerTerms(Base):
     )
     effective_from: Mapped[date] = mapped_column(Date, nullable=False)
     effective_to: Mapped[date | None] = mapped_column(Date, nullable=True)
-    role: Mapped[Role] = mapped_column(_enum(Role), nullable=False)
+    role: Mapped[Role] = mapped_column(code_enum(Role), nullable=False)
     team_code: Mapped[str] = mapped_column(ForeignKey("teams.code"), nullable=False)
     fte: Mapped[float] = mapped_column(Numeric(4, 3, asdecimal=False), nullable=False)
-    employment_type: Mapped[EmploymentType] = mapped_column(_enum(EmploymentType), nullable=False)
+    employment_type: Mapped[EmploymentType] = mapped_column(code_enum(EmploymentType), nullable=False)
+    # Never read: it tells the unit of work to insert a new team before the terms that name it.
+    team: Mapped[Team] = relationship(lazy="raise")
 
     def terms(self) -> Terms:
         return Terms(
@@ -103,7 +95,7 @@ class Worker(Aggregate, Base):
     display_name: Mapped[str] = mapped_column(String(200), nullable=False)
     start_date: Mapped[date] = mapped_column(Date, nullable=False)
     end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    leaving_reason: Mapped[LeavingReason | None] = mapped_column(_enum(LeavingReason), nullable=True)
+    leaving_reason: Mapped[LeavingReason | None] = mapped_column(code_enum(LeavingReason), nullable=True)
     asye_start: Mapped[date | None] = mapped_column(Date, nullable=True)
     asye_end: Mapped[date | None] = mapped_column(Date, nullable=True)
     protected_development_pct: Mapped[float | None] = mapped_column(

@@ -82,7 +82,7 @@ class WorkerRepository:
             key_columns=[Worker.external_id],
             key_of=lambda w: [w.external_id],
             params=params,
-            to_item=WorkerRead.of,
+            to_item=lambda w: WorkerRead.of(w, as_of),
         )
 
     async def registrations_expiring(self, *, as_of: date, until: date) -> list[Worker]:

@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from steadfast_staff.enums import EmploymentType, LeavingReason, Role
 from steadfast_staff.teams.schemas import TeamCode
@@ -13,7 +13,11 @@ from steadfast_staff.workers.models import Worker, WorkerTerms
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 #: Social Work England registration numbers are "SW" and digits, e.g. SW123456.
-SweNumber = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^SW\d{1,8}$")]
+SweNumber = Annotated[
+    str,
+    BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
+    StringConstraints(pattern=r"^SW\d{1,8}$"),
+]
 Fte = Annotated[float, Field(gt=0, le=1, description="full-time equivalent, 0 < fte <= 1")]
 Percent = Annotated[float, Field(ge=0, le=100)]
 
@@ -106,6 +110,9 @@ class TermsRead(BaseModel):
 
 
 class WorkerRead(BaseModel):
+    """A worker. ``role``, ``employment_type``, ``fte`` and ``team`` are the terms in force on the date
+    asked for (a list's ``as_of``), else the latest terms; ``history`` has every dated segment."""
+
     id: uuid.UUID
     external_id: str
     version: int
@@ -125,8 +132,8 @@ class WorkerRead(BaseModel):
     history: list[TermsRead]
 
     @classmethod
-    def of(cls, worker: Worker) -> WorkerRead:
-        current = worker.current
+    def of(cls, worker: Worker, as_of: date | None = None) -> WorkerRead:
+        current = (worker.terms_on(as_of) if as_of is not None else None) or worker.current
         return cls(
             id=worker.id,
             external_id=worker.external_id,
