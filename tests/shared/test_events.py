@@ -85,14 +85,14 @@ def test_extension_attributes_are_kept() -> None:
 
 
 def test_an_event_type_must_end_in_a_version() -> None:
-    with pytest.raises(ValueError, match="must end in a version"):
+    with pytest.raises(ValueError, match="end in a version"):
         EventRegistry("/s").register(
             "org.steadfast.ledger.thing.made", Thing, topic="t", aggregate="thing", description="d"
         )
 
 
 def test_a_last_segment_that_only_starts_with_v_is_not_a_version() -> None:
-    with pytest.raises(ValueError, match="must end in a version"):
+    with pytest.raises(ValueError, match="end in a version"):
         EventRegistry("/s").register(
             "org.steadfast.ledger.thing.value", Thing, topic="t", aggregate="thing", description="d"
         )
