@@ -12,6 +12,7 @@ serialised by the database, so its events reach the outbox in commit order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Integer, event
@@ -20,6 +21,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 from steadfast_shared.events.registry import PendingEvent
 
 PENDING_EVENTS = "steadfast.pending_events"
+
+#: A check of an aggregate's version before it changes (the HTTP layer passes one built from If-Match).
+Precondition = Callable[[int], None]
 
 
 def pending_events(session: Session) -> list[PendingEvent]:

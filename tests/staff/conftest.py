@@ -30,6 +30,16 @@ async def outbox_count(staff: ServiceClient, subject: str | None = None) -> int:
         return int((await session.execute(query)).scalar_one())
 
 
+async def event_types(staff: ServiceClient, subject: str | None = None) -> list[str]:
+    """The types of the events in the staff outbox (about ``subject``), in the order written."""
+    outbox = tables.outbox
+    query = select(outbox.c.event_type).order_by(outbox.c.id)
+    if subject is not None:
+        query = query.where(outbox.c.message_key == subject)
+    async with staff.runtime.database.sessionmaker() as session:
+        return list((await session.scalars(query)).all())
+
+
 def worker_body(external_id: str, **overrides: Any) -> dict[str, Any]:
     return {
         "external_id": external_id,

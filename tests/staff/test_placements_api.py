@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-import pytest_asyncio
-from sqlalchemy import select
 
 from steadfast_shared.testing import ServiceClient
-from steadfast_staff.bootstrap import definition
-from steadfast_staff.db import tables
+from tests.staff.conftest import READ, WRITE, event_types
 
 pytestmark = pytest.mark.integration
-
-READ = ("staff:read",)
-WRITE = ("staff:read", "staff:write")
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def staff(start_service: Callable[..., Awaitable[ServiceClient]]) -> ServiceClient:
-    return await start_service(definition)
-
-
-async def events_about(staff: ServiceClient, subject: str) -> list[str]:
-    outbox = tables.outbox
-    async with staff.runtime.database.sessionmaker() as session:
-        rows = await session.execute(
-            select(outbox.c.event_type).where(outbox.c.message_key == subject).order_by(outbox.c.id)
-        )
-        return [r.event_type for r in rows]
 
 
 async def record(staff: ServiceClient, external_id: str, **overrides: Any) -> dict[str, Any]:
@@ -88,7 +67,7 @@ async def test_a_placement_is_recorded_corrected_and_removed(staff: ServiceClien
     assert removed.status_code == 204
     assert (await staff.http.get(url, headers=staff.auth(*READ))).status_code == 404
 
-    assert await events_about(staff, placement["id"]) == [
+    assert await event_types(staff, placement["id"]) == [
         "org.steadfast.staff.student_placement.recorded.v1",
         "org.steadfast.staff.student_placement.updated.v1",
         "org.steadfast.staff.student_placement.removed.v1",

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-import pytest_asyncio
-from sqlalchemy import select
 
 from steadfast_shared.testing import ServiceClient
-from steadfast_staff.bootstrap import definition
-from steadfast_staff.db import tables
+from tests.staff.conftest import READ, WRITE, event_types
 
 pytestmark = pytest.mark.integration
-
-READ = ("staff:read",)
-WRITE = ("staff:read", "staff:write")
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def staff(start_service: Callable[..., Awaitable[ServiceClient]]) -> ServiceClient:
-    return await start_service(definition)
-
-
-async def events_about(staff: ServiceClient, subject: str) -> list[str]:
-    outbox = tables.outbox
-    async with staff.runtime.database.sessionmaker() as session:
-        rows = await session.execute(
-            select(outbox.c.event_type).where(outbox.c.message_key == subject).order_by(outbox.c.id)
-        )
-        return [r.event_type for r in rows]
 
 
 async def hire(staff: ServiceClient, external_id: str, **overrides: Any) -> dict[str, Any]:
@@ -114,7 +93,7 @@ async def test_a_post_is_established_held_handed_over_and_published(staff: Servi
     assert by_external_id.json()["version"] == 4
     assert by_external_id.headers["ETag"] == '"4"'
 
-    assert await events_about(staff, post["id"]) == [
+    assert await event_types(staff, post["id"]) == [
         "org.steadfast.staff.post.established.v1",
         "org.steadfast.staff.post.holder_assigned.v1",
         "org.steadfast.staff.post.holding_ended.v1",
@@ -150,7 +129,7 @@ async def test_updates_honour_if_match_and_disestablishing_ends_holdings(staff: 
     )
     assert ended.status_code == 200, ended.text
     assert ended.json()["holdings"][0]["end_date"] == "2016-04-01"
-    assert (await events_about(staff, post["id"]))[-1] == "org.steadfast.staff.post.disestablished.v1"
+    assert (await event_types(staff, post["id"]))[-1] == "org.steadfast.staff.post.disestablished.v1"
 
     cleared = await staff.http.patch(url, json={"fte": None}, headers=staff.auth(*WRITE))
     assert cleared.status_code == 422
@@ -222,4 +201,4 @@ async def test_a_retried_create_with_the_same_idempotency_key_answers_the_first_
     assert first.status_code == retry.status_code == 201
     assert retry.headers.get("Idempotent-Replayed") == "true"
     assert retry.json() == first.json()
-    assert await events_about(staff, first.json()["id"]) == ["org.steadfast.staff.post.established.v1"]
+    assert await event_types(staff, first.json()["id"]) == ["org.steadfast.staff.post.established.v1"]

@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import pytest
-import pytest_asyncio
-from sqlalchemy import select
 
 from steadfast_shared.testing import ServiceClient
-from steadfast_staff.bootstrap import definition
-from steadfast_staff.db import tables
+from tests.staff.conftest import READ, WRITE, event_types
 
 pytestmark = pytest.mark.integration
-
-READ = ("staff:read",)
-WRITE = ("staff:read", "staff:write")
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def staff(start_service: Callable[..., Awaitable[ServiceClient]]) -> ServiceClient:
-    return await start_service(definition)
-
-
-async def event_types(staff: ServiceClient, subject: str | None = None) -> list[str]:
-    outbox = tables.outbox
-    query = select(outbox.c.event_type).order_by(outbox.c.id)
-    if subject is not None:
-        query = query.where(outbox.c.message_key == subject)
-    async with staff.runtime.database.sessionmaker() as session:
-        return list((await session.scalars(query)).all())
 
 
 @pytest.mark.parametrize(

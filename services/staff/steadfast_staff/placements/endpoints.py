@@ -5,13 +5,13 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response, status
 
-from steadfast_shared.auth import Principal
 from steadfast_shared.http.app import new_router
 from steadfast_shared.http.concurrency import check_if_match, set_etag
-from steadfast_shared.http.deps import UoWDep, require_scope
+from steadfast_shared.http.deps import UoWDep
 from steadfast_shared.http.idempotency import IdempotencyDep
 from steadfast_shared.http.pagination import Page, PageParams, page_params
 from steadfast_shared.uow import UnitOfWork
+from steadfast_staff.auth import Reader, Writer
 from steadfast_staff.enums import Placement
 from steadfast_staff.placements.repository import StudentPlacementRepository
 from steadfast_staff.placements.schemas import (
@@ -26,8 +26,6 @@ from steadfast_staff.workers.repository import WorkerRepository
 
 router = new_router("/v1/student-placements", tags=["student placements"])
 
-Reader = Annotated[Principal, Depends(require_scope("staff:read"))]
-Writer = Annotated[Principal, Depends(require_scope("staff:write"))]
 PlacementRef = Annotated[str, "the placement's id, or its external_id"]
 
 

@@ -1,22 +1,15 @@
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from steadfast_shared.db import by_id_or_external_id
 from steadfast_shared.http.pagination import Page, PageParams, paginate
 from steadfast_staff.enums import Placement
 from steadfast_staff.placements.models import StudentPlacement
 from steadfast_staff.placements.schemas import StudentPlacementRead
-
-
-def _as_id(ref: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(ref)
-    except ValueError:
-        return None
 
 
 class StudentPlacementRepository:
@@ -25,13 +18,9 @@ class StudentPlacementRepository:
 
     async def get(self, ref: str, *, for_update: bool = False) -> StudentPlacement | None:
         """A placement by the service's id or by its ``external_id``."""
-        placement_id = _as_id(ref)
-        condition = (
-            StudentPlacement.id == placement_id
-            if placement_id is not None
-            else StudentPlacement.external_id == ref
+        query = select(StudentPlacement).where(
+            by_id_or_external_id(StudentPlacement.id, StudentPlacement.external_id, ref)
         )
-        query = select(StudentPlacement).where(condition)
         if for_update:
             query = query.with_for_update()
         return (await self.session.scalars(query)).one_or_none()

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
+from steadfast_shared.domain import Precondition
 from steadfast_shared.errors import Conflict, NotFound, ValidationFailed
 from steadfast_staff.placements.models import StudentPlacement
 from steadfast_staff.placements.repository import StudentPlacementRepository
 from steadfast_staff.placements.schemas import StudentPlacementCreate, StudentPlacementUpdate
 from steadfast_staff.teams.service import TeamService
 from steadfast_staff.workers.repository import WorkerRepository
-
-Precondition = Callable[[int], None]
 
 #: The request fields that name a worker, and the placement field holding that worker's id.
 WORKER_FIELDS = {"student": "student_worker_id", "hired_worker": "hired_worker_id"}

@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response, status
 
-from steadfast_shared.auth import Principal
 from steadfast_shared.dates import today
 from steadfast_shared.http.app import new_router
 from steadfast_shared.http.concurrency import check_if_match, set_etag
-from steadfast_shared.http.deps import UoWDep, require_scope
+from steadfast_shared.http.deps import UoWDep
 from steadfast_shared.http.idempotency import IdempotencyDep
 from steadfast_shared.http.pagination import Page, PageParams, page_params
 from steadfast_shared.uow import UnitOfWork
+from steadfast_staff.auth import Reader, Writer
 from steadfast_staff.enums import Role
 from steadfast_staff.posts.repository import PostRepository
 from steadfast_staff.posts.schemas import HoldingCreate, HoldingEnding, PostCreate, PostRead, PostUpdate
@@ -24,8 +24,6 @@ from steadfast_staff.workers.repository import WorkerRepository
 
 router = new_router("/v1/posts", tags=["posts"])
 
-Reader = Annotated[Principal, Depends(require_scope("staff:read"))]
-Writer = Annotated[Principal, Depends(require_scope("staff:write"))]
 PostRef = Annotated[str, "the post's id, or the establishment system's external_id"]
 
 

@@ -1,23 +1,16 @@
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from steadfast_shared.db import by_id_or_external_id
 from steadfast_shared.http.pagination import Page, PageParams, paginate
 from steadfast_staff.enums import Role
 from steadfast_staff.posts.models import Post, PostHolding
 from steadfast_staff.posts.schemas import PostRead
-
-
-def _as_id(ref: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(ref)
-    except ValueError:
-        return None
 
 
 def _with_holdings(query: Select[Post]) -> Select[Post]:
@@ -30,9 +23,7 @@ class PostRepository:
 
     async def get(self, ref: str, *, for_update: bool = False) -> Post | None:
         """A post by the service's id or by the establishment system's ``external_id``."""
-        post_id = _as_id(ref)
-        condition = Post.id == post_id if post_id is not None else Post.external_id == ref
-        query = _with_holdings(select(Post).where(condition))
+        query = _with_holdings(select(Post).where(by_id_or_external_id(Post.id, Post.external_id, ref)))
         if for_update:
             query = query.with_for_update(of=Post)
         return (await self.session.scalars(query)).one_or_none()

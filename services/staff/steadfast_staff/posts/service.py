@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
+from steadfast_shared.domain import Precondition
 from steadfast_shared.errors import Conflict, NotFound, ValidationFailed
 from steadfast_staff.posts.models import Holder, Post
 from steadfast_staff.posts.repository import PostRepository
@@ -12,8 +12,6 @@ from steadfast_staff.posts.schemas import HoldingCreate, HoldingEnding, PostCrea
 from steadfast_staff.teams.service import TeamService
 from steadfast_staff.workers.models import Worker
 from steadfast_staff.workers.repository import WorkerRepository
-
-Precondition = Callable[[int], None]
 
 
 def holder(worker: Worker) -> Holder:

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Response, status
 
-from steadfast_shared.auth import Principal
 from steadfast_shared.http.app import new_router
-from steadfast_shared.http.deps import UoWDep, require_scope
+from steadfast_shared.http.deps import UoWDep
 from steadfast_shared.http.idempotency import IdempotencyDep
 from steadfast_shared.http.pagination import Page, PageParams, page_params
 from steadfast_shared.uow import UnitOfWork
+from steadfast_staff.auth import Reader, Writer
 from steadfast_staff.surveys.models import ExitSurvey, RecruitmentSurvey, StaffHealthCheck
 from steadfast_staff.surveys.repository import SurveyRepository
 from steadfast_staff.surveys.schemas import (
@@ -30,8 +30,6 @@ from steadfast_staff.workers.repository import WorkerRepository
 
 router = new_router("/v1", tags=["surveys"])
 
-Reader = Annotated[Principal, Depends(require_scope("staff:read"))]
-Writer = Annotated[Principal, Depends(require_scope("staff:write"))]
 Params = Annotated[PageParams, Depends(page_params)]
 
 

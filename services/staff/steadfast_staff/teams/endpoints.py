@@ -4,21 +4,18 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response, status
 
-from steadfast_shared.auth import Principal
 from steadfast_shared.http.app import new_router
 from steadfast_shared.http.concurrency import check_if_match, set_etag
-from steadfast_shared.http.deps import UoWDep, require_scope
+from steadfast_shared.http.deps import UoWDep
 from steadfast_shared.http.idempotency import IdempotencyDep
 from steadfast_shared.http.pagination import Page, PageParams, page_params
 from steadfast_shared.uow import UnitOfWork
+from steadfast_staff.auth import Reader, Writer
 from steadfast_staff.teams.repository import TeamRepository
 from steadfast_staff.teams.schemas import TeamCreate, TeamRead, TeamUpdate
 from steadfast_staff.teams.service import TeamService
 
 router = new_router("/v1/teams", tags=["teams"])
-
-Reader = Annotated[Principal, Depends(require_scope("staff:read"))]
-Writer = Annotated[Principal, Depends(require_scope("staff:write"))]
 
 
 def _service(uow: UnitOfWork) -> TeamService:

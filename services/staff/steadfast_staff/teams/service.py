@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
+from steadfast_shared.domain import Precondition
 from steadfast_shared.errors import Conflict, NotFound
 from steadfast_staff.teams.models import Team
 from steadfast_staff.teams.repository import TeamRepository
-
-Precondition = Callable[[int], None]
 
 
 class TeamService:

@@ -5,14 +5,14 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response, status
 
-from steadfast_shared.auth import Principal
 from steadfast_shared.dates import today
 from steadfast_shared.http.app import new_router
 from steadfast_shared.http.concurrency import check_if_match, set_etag
-from steadfast_shared.http.deps import UoWDep, require_scope
+from steadfast_shared.http.deps import UoWDep
 from steadfast_shared.http.idempotency import IdempotencyDep
 from steadfast_shared.http.pagination import Page, PageParams, page_params
 from steadfast_shared.uow import UnitOfWork
+from steadfast_staff.auth import Reader, Writer
 from steadfast_staff.enums import Role
 from steadfast_staff.teams.repository import TeamRepository
 from steadfast_staff.teams.service import TeamService
@@ -30,8 +30,6 @@ from steadfast_staff.workers.service import WorkerService
 
 router = new_router("/v1", tags=["workers"])
 
-Reader = Annotated[Principal, Depends(require_scope("staff:read"))]
-Writer = Annotated[Principal, Depends(require_scope("staff:write"))]
 WorkerRef = Annotated[str, "the worker's id, or the HR system's external_id"]
 
 

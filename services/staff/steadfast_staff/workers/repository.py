@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from datetime import date
 
@@ -8,6 +7,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from steadfast_shared.db import by_id_or_external_id
 from steadfast_shared.http.pagination import Page, PageParams, paginate
 from steadfast_staff.enums import Role
 from steadfast_staff.workers.models import Worker, WorkerTerms
@@ -18,22 +18,13 @@ def _with_history(query: Select[Worker]) -> Select[Worker]:
     return query.options(selectinload(Worker.history))
 
 
-def parse_worker_ref(ref: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(ref)
-    except ValueError:
-        return None
-
-
 class WorkerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def get(self, ref: str, *, for_update: bool = False) -> Worker | None:
         """A worker by the service's id or by the HR system's ``external_id``."""
-        worker_id = parse_worker_ref(ref)
-        condition = Worker.id == worker_id if worker_id is not None else Worker.external_id == ref
-        query = _with_history(select(Worker).where(condition))
+        query = _with_history(select(Worker).where(by_id_or_external_id(Worker.id, Worker.external_id, ref)))
         if for_update:
             query = query.with_for_update(of=Worker)
         return (await self.session.scalars(query)).one_or_none()

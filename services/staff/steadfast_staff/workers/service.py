@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 
+from steadfast_shared.domain import Precondition
 from steadfast_shared.errors import Conflict, NotFound
 from steadfast_staff.teams.service import TeamService
 from steadfast_staff.workers.models import Terms, Worker
@@ -16,8 +16,6 @@ from steadfast_staff.workers.schemas import (
     WorkerCreate,
     WorkerUpdate,
 )
-
-Precondition = Callable[[int], None]
 
 
 class WorkerService:
