@@ -1,0 +1,26 @@
+"""The caseload service's composition root: what it is made of, in one place."""
+
+from pathlib import Path
+
+from steadfast_caseload import models  # noqa: F401  (every table registered on the metadata)
+from steadfast_caseload.db import tables
+from steadfast_caseload.directory.projector import worker_directory_consumer
+from steadfast_caseload.events import registry
+from steadfast_caseload.settings import CaseloadSettings
+from steadfast_shared.service import ServiceDefinition
+
+definition = ServiceDefinition(
+    name="caseload",
+    title="Steadfast caseload service",
+    description=(
+        "Children (pseudonymous), their episodes, allocations to workers, assessments, statutory visits, "
+        "reviews, IRO visits and child/family feedback; caseloads and overdue work on any date."
+    ),
+    settings_class=CaseloadSettings,
+    tables=tables,
+    registry=registry,
+    routers=(),
+    root=Path(__file__).resolve().parent.parent,
+    port=8002,
+    consumers=(worker_directory_consumer,),
+)
