@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup run token test lint typecheck migrations-check pytest format clean
+.PHONY: setup run token test lint typecheck migrations-check pytest format asyncapi clean
 
 # Set-up output goes to stderr, so that `TOKEN=$$(make token)` captures the token alone.
 $(UV):
@@ -46,6 +46,10 @@ migrations-check: setup
 
 pytest: setup
 	$(BIN)/pytest
+
+## Regenerate docs/asyncapi.json from the services' event registries (a test checks it is current).
+asyncapi: setup
+	$(BIN)/python -m steadfast_shared.events.asyncapi > docs/asyncapi.json
 
 format: setup
 	$(BIN)/ruff format .
