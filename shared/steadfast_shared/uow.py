@@ -39,7 +39,11 @@ class UnitOfWork:
         self.registry = registry
         self._extra: list[PendingEvent] = []
         self._on_commit = on_commit
+        #: The envelopes of the last write to the outbox (the whole unit of work's, unless it wrote in
+        #: batches, as imports do: keeping every one would grow with the file).
         self.published: list[CloudEvent] = []
+        #: How many events this unit of work wrote to the outbox in all.
+        self.events_written = 0
 
     def record(self, event: PendingEvent) -> None:
         """Record an event that belongs to no loaded aggregate (rare: prefer ``Aggregate.record``)."""
@@ -98,13 +102,14 @@ class UnitOfWork:
                 }
             )
         await self.session.execute(insert(self.tables.outbox), rows)
-        self.published.extend(envelopes)
+        self.published = envelopes
+        self.events_written += len(envelopes)
         return envelopes
 
     async def commit(self) -> None:
         await self.write_outbox()
         await self.session.commit()
-        if self._on_commit is not None and self.published:
+        if self._on_commit is not None and self.events_written:
             self._on_commit()
 
     async def rollback(self) -> None:

@@ -33,7 +33,9 @@ def test_the_committed_document_is_what_the_code_generates(generated: dict[str, 
     )
 
 
-def test_the_document_is_valid_asyncapi_3(generated: dict[str, Any], validator: jsonschema.Draft7Validator) -> None:
+def test_the_document_is_valid_asyncapi_3(
+    generated: dict[str, Any], validator: jsonschema.Draft7Validator
+) -> None:
     errors = [f"{list(e.path)}: {e.message[:200]}" for e in validator.iter_errors(generated)]
     assert errors == []
 
@@ -57,7 +59,9 @@ def test_every_event_type_of_every_service_is_documented(generated: dict[str, An
     assert {t.topic for d in installed_definitions() for t in d.registry} == addresses
 
 
-def test_each_message_carries_its_payload_schema_inside_the_cloudevents_envelope(generated: dict[str, Any]) -> None:
+def test_each_message_carries_its_payload_schema_inside_the_cloudevents_envelope(
+    generated: dict[str, Any],
+) -> None:
     for message in generated["components"]["messages"].values():
         payload = message["payload"]
         assert payload["properties"]["type"]["const"] == message["name"]

@@ -109,6 +109,6 @@ async def test_a_token_signed_by_another_key_is_refused(verifier: TokenVerifier)
 
 
 async def test_an_hs256_token_is_refused_when_jwks_is_configured(verifier: TokenVerifier) -> None:
-    forged = mint_local_token("anything-at-all-anything-at-all", issuer=ISSUER, audience=AUDIENCE)
+    forged = mint_local_token("anything-at-all-anything-at-all-anything", issuer=ISSUER, audience=AUDIENCE)
     with pytest.raises(Unauthorized):
         await verifier.verify(forged)

@@ -6,7 +6,7 @@ import json
 import uuid
 from datetime import datetime
 
-import jsonschema  # type: ignore[import-untyped]
+import jsonschema
 import pytest
 from pydantic import BaseModel, ValidationError
 

@@ -3,9 +3,14 @@
 from pathlib import Path
 
 from steadfast_caseload import models  # noqa: F401  (every table registered on the metadata)
+from steadfast_caseload.caseloads.endpoints import router as caseloads_router
+from steadfast_caseload.casework.endpoints import router as casework_router
+from steadfast_caseload.children.endpoints import router as children_router
 from steadfast_caseload.db import tables
 from steadfast_caseload.directory.projector import worker_directory_consumer
 from steadfast_caseload.events import registry
+from steadfast_caseload.feedback.endpoints import router as feedback_router
+from steadfast_caseload.imports.endpoints import router as imports_router
 from steadfast_caseload.settings import CaseloadSettings
 from steadfast_shared.service import ServiceDefinition
 
@@ -19,7 +24,7 @@ definition = ServiceDefinition(
     settings_class=CaseloadSettings,
     tables=tables,
     registry=registry,
-    routers=(),
+    routers=(imports_router, casework_router, feedback_router, children_router, caseloads_router),
     root=Path(__file__).resolve().parent.parent,
     port=8002,
     consumers=(worker_directory_consumer,),

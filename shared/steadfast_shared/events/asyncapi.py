@@ -79,7 +79,9 @@ def document(definitions: list[ServiceDefinition]) -> dict[str, Any]:
                             "content-type": {"type": "string"},
                         },
                     },
-                    "bindings": {"kafka": {"key": {"type": "string", "description": f"the {t.aggregate} id"}}},
+                    "bindings": {
+                        "kafka": {"key": {"type": "string", "description": f"the {t.aggregate} id"}}
+                    },
                     "payload": _envelope_schema(t),
                 }
     return {

@@ -234,6 +234,8 @@ async def run_import(uow: UnitOfWork, importer: Importer[Any], body: Any, mode: 
             batch = []
     if batch:
         await _apply(uow, importer, batch, result)
+    # Cell errors are found as rows are read, rule errors as each batch is applied: report in row order.
+    result.rejected.sort(key=lambda e: e.row)
     if mode is ImportMode.atomic and result.counts.rejected:
         # Nothing is kept: say so, rather than list rows as created that the rollback will undo.
         result.committed = False

@@ -359,4 +359,5 @@ def build_relay(definition: ServiceDefinition, settings: ServiceSettings, databa
         retention=timedelta(days=settings.outbox_retention_days),
         partitions=settings.kafka_topic_partitions,
         replication_factor=settings.kafka_replication_factor,
+        client_id=settings.kafka_client_id,
     )

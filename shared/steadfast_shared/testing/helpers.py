@@ -153,18 +153,25 @@ async def read_records(
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
-        client_id="steadfast-test-reader",
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        request_timeout_ms=10_000,
-    )
-    await asyncio.wait_for(consumer.start(), timeout)
     found: list[Record] = []
+    # A consumer learns a topic's partitions when it starts: one started before the topic existed
+    # would never see them, so start (again) until the topic is there or the time is up.
+    while True:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers,
+            client_id="steadfast-test-reader",
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            request_timeout_ms=10_000,
+        )
+        await asyncio.wait_for(consumer.start(), timeout)
+        partitions: set[int] | None = consumer.partitions_for_topic(topic)
+        if partitions or not expect or loop.time() >= deadline:
+            break
+        await consumer.stop()
+        await asyncio.sleep(0.1)
     try:
-        partitions = await _wait_for_partitions(consumer, topic, deadline, must_exist=bool(expect))
         if not partitions:
             return []
         assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
@@ -248,18 +255,3 @@ async def produce(
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
-
-
-async def _wait_for_partitions(
-    consumer: AIOKafkaConsumer, topic: str, deadline: float, *, must_exist: bool
-) -> set[int]:
-    loop = asyncio.get_running_loop()
-    while True:
-        # Listing every topic does not create any (asking for one by name may auto-create it).
-        if topic in await consumer.topics():
-            partitions: set[int] | None = consumer.partitions_for_topic(topic)
-            if partitions:
-                return partitions
-        if not must_exist or loop.time() >= deadline:
-            return set()
-        await asyncio.sleep(0.1)

@@ -222,8 +222,24 @@ class Child(Aggregate, Base):
     def record_episode(
         self, episode_type: EpisodeType, start: date, end: date | None
     ) -> tuple[Outcome, Episode]:
+        if episode_type not in EpisodeType.__members__.values():
+            raise _rule(
+                "episode_type",
+                "unknown_episode_type",
+                f"{episode_type!r} is not an episode type (one of {', '.join(EpisodeType)})",
+                episode_type=str(episode_type),
+                start_date=str(start),
+            )
+        episode_type = EpisodeType(episode_type)
         if end is not None and end <= start:
-            raise _rule("episode_end", "end_not_after_start", "an episode must end after it starts")
+            raise _rule(
+                "episode_end",
+                "end_not_after_start",
+                "an episode must end after it starts",
+                episode_type=str(episode_type),
+                start_date=str(start),
+                end_date=str(end),
+            )
         existing = next(
             (e for e in self.episodes if e.episode_type == episode_type and e.start_date == start), None
         )
@@ -251,7 +267,14 @@ class Child(Aggregate, Base):
     ) -> tuple[Outcome, Allocation]:
         """Allocate the child to a worker over ``[start, end)``; the same (worker, start) updates it."""
         if end is not None and end <= start:
-            raise _rule("end_date", "end_not_after_start", "an allocation must end after it starts")
+            raise _rule(
+                "end_date",
+                "end_not_after_start",
+                "an allocation must end after it starts",
+                worker_id=str(worker_id),
+                start_date=str(start),
+                end_date=str(end),
+            )
         existing = next(
             (a for a in self.allocations if a.worker_id == worker_id and a.start_date == start), None
         )
@@ -265,6 +288,8 @@ class Child(Aggregate, Base):
                     f"the child is already allocated to this worker from {other.start_date}"
                     f" to {other.end_date or 'open'}",
                     conflicting_allocation=str(other.id),
+                    worker_id=str(worker_id),
+                    start_date=str(start),
                 )
         if existing is not None:
             if existing.end_date == end and (reason is None or existing.reason == reason):

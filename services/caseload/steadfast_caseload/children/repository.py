@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +11,9 @@ from sqlalchemy.orm import selectinload
 
 from steadfast_caseload.children.models import Child
 from steadfast_shared.db import by_id_or_external_id
+from steadfast_shared.http.pagination import Page, PageParams, paginate
+
+T = TypeVar("T")
 
 #: Every collection of the aggregate; pass a subset to ``load`` when only some are needed.
 ALL_RECORDS: tuple[str, ...] = ("episodes", "allocations", "assessments", "visits", "reviews", "iro_visits")
@@ -51,3 +54,14 @@ class ChildRepository:
 
     def add(self, child: Child) -> None:
         self.session.add(child)
+
+    async def page(self, params: PageParams, to_item: Callable[[Child], T]) -> Page[T]:
+        """One page of children (without their records), in ``external_id`` order."""
+        return await paginate(
+            self.session,
+            select(Child),
+            key_columns=[Child.external_id],
+            key_of=lambda c: [c.external_id],
+            params=params,
+            to_item=to_item,
+        )

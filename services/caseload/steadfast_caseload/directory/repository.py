@@ -45,7 +45,7 @@ class DirectoryRepository:
                     DirectoryWorker.external_id.in_(by_external)
                 )
             )
-            found.update(dict(pairs.tuples().all()))
+            found.update({external_id: worker_id for external_id, worker_id in pairs.all()})
         return found
 
     async def with_terms(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, DirectoryWorker]:
