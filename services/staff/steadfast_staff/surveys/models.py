@@ -71,7 +71,7 @@ class SurveyReturn(Aggregate):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
 
     @declared_attr
-    def team(cls) -> Mapped[Team | None]:  # noqa: N805 (a declared_attr is called with the class)
+    def team(cls) -> Mapped[Team | None]:
         """Never read: it tells the flush that a team set up in the same transaction is inserted first."""
         return relationship(Team, lazy="raise")
 
