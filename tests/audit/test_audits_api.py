@@ -262,3 +262,31 @@ async def test_programme_progress_against_plan(audit: ServiceClient) -> None:
         {"team": "PC3", "month": "2015-04", "planned": None, "done": 1, "remaining": None, "done_pct": None},
     ]
     assert (await outbox_types(audit)).count("org.steadfast.audit.programme.planned.v1") == 2
+
+
+async def test_a_stale_if_match_is_refused_and_a_retried_create_is_not_recorded_twice(
+    audit: ServiceClient,
+) -> None:
+    await seed_directory(audit, staff_worker("HR-9", team="ACIN1"))
+    body = {
+        "audit_type": "dip_sample",
+        "child": "LCS-9",
+        "worker": "HR-9",
+        "auditor": "Jo Manager",
+        "started_date": "2015-03-02",
+    }
+    headers = {**audit.auth(*WRITE), "Idempotency-Key": "dip-LCS-9-2015-03"}
+    first = await audit.http.post("/v1/audits", json=body, headers=headers)
+    retry = await audit.http.post("/v1/audits", json=body, headers=headers)
+    assert first.status_code == retry.status_code == 201, first.text
+    assert retry.json() == first.json()
+    assert retry.headers["idempotent-replayed"] == "true"
+    listed = await audit.http.get("/v1/audits?child=LCS-9", headers=audit.auth(*READ))
+    assert [a["id"] for a in listed.json()["items"]] == [first.json()["id"]]
+    stale = await audit.http.patch(
+        f"/v1/audits/{first.json()['id']}",
+        json={"completed_date": "2015-03-04", "overall_grade": "good"},
+        headers={**audit.auth(*WRITE), "If-Match": '"5"'},
+    )
+    assert stale.status_code == 412
+    assert stale.json()["errors"][0]["reason"] == "stale_etag"
