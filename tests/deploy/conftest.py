@@ -190,21 +190,10 @@ def _missing_deployment(service: str) -> list[str]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Tests that take ``service`` run once for each service of the repository that is deployed.
-
-    A service without its deployment files is skipped here and fails one test instead
-    (test_deploy_coverage.py), which says what is missing.
-    """
+    """Tests that take ``service`` run once for each service of the repository: a service whose
+    deployment files are missing fails them (and test_every_service_is_deployed says what is missing)."""
     if "service" in metafunc.fixturenames:
-        params = [
-            pytest.param(
-                s,
-                marks=pytest.mark.skip(reason=f"{s} is not deployed yet: see test_every_service_is_deployed"),
-            )
-            if _missing_deployment(s)
-            else s
-            for s in _present_services()
-        ]
+        params = _present_services()
         metafunc.parametrize("service", params)
 
 

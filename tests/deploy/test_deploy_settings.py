@@ -143,12 +143,7 @@ def test_kubernetes_configuration_passes_production_validation(
 
 def test_the_service_definition_listens_where_the_deployment_expects(service: str, port: int) -> None:
     """The composition root's name and port are the ones the Dockerfile, compose and k8s use."""
-    try:
-        bootstrap = importlib.import_module(f"steadfast_{service}.bootstrap")
-    except ModuleNotFoundError as exc:
-        if exc.name not in {f"steadfast_{service}", f"steadfast_{service}.bootstrap"}:
-            raise
-        pytest.skip(f"steadfast_{service}.bootstrap does not exist yet")
+    bootstrap = importlib.import_module(f"steadfast_{service}.bootstrap")
     definition = bootstrap.definition
     assert definition.name == service
     if hasattr(definition, "port"):
