@@ -22,7 +22,7 @@ from steadfast_shared.db.migrations import upgrade
 from steadfast_shared.logging import configure_logging
 from steadfast_shared.outbox.relay import build_relay
 from steadfast_shared.outbox.store import OutboxStore
-from steadfast_shared.service import ServiceDefinition
+from steadfast_shared.service import Runtime, ServiceDefinition
 
 
 def run_cli(definition: ServiceDefinition, argv: list[str] | None = None) -> int:
@@ -51,6 +51,9 @@ def run_cli(definition: ServiceDefinition, argv: list[str] | None = None) -> int
     token.add_argument("--scope", action="append", help="a scope; repeat it (default: every scope)")
     token.add_argument("--subject", default="local-admin")
     token.add_argument("--days", type=int, default=30)
+
+    for command in definition.commands:
+        command.configure(sub.add_parser(command.name, help=command.help))
 
     args = parser.parse_args(argv)
     settings = definition.settings()
@@ -88,6 +91,11 @@ async def _async_command(definition: ServiceDefinition, args: argparse.Namespace
     settings = definition.settings()
     database = create_database(settings.database_url)
     try:
+        own = {command.name: command for command in definition.commands}
+        if args.command in own:
+            return await own[args.command].run(
+                Runtime(definition=definition, settings=settings, database=database), args
+            )
         store = OutboxStore(database.sessionmaker, definition.tables)
         if args.command == "republish":
             count = await store.republish(from_id=args.from_id, to_id=args.to_id, since=args.since)

@@ -6,10 +6,11 @@ that the embedded runner (``make run``) finds every installed service without a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import argparse
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from fastapi import APIRouter
 
@@ -20,6 +21,28 @@ from steadfast_shared.settings import ServiceSettings
 
 if TYPE_CHECKING:
     from steadfast_shared.consumer import IdempotentConsumer
+
+
+class BackgroundTask(Protocol):
+    """Something a running service does beside answering requests (a consumer, a scheduler)."""
+
+    name: str
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ServiceCommand:
+    """A command of the service's own, beside the shared ones (``steadfast-<service> <name>``)."""
+
+    name: str
+    help: str
+    #: Adds the command's arguments to its sub-parser.
+    configure: Callable[[argparse.ArgumentParser], None]
+    #: Runs it with a runtime (settings and an open database); the result is the exit status.
+    run: Callable[[Runtime, argparse.Namespace], Awaitable[int]]
 
 
 @dataclass
@@ -47,6 +70,10 @@ class ServiceDefinition:
     #: The port of the embedded default (SPEC section 6): staff 8001, caseload 8002, audit 8003, metrics 8004.
     port: int = 8000
     consumers: Sequence[Callable[[Runtime], IdempotentConsumer]] = field(default_factory=tuple)
+    #: Other background work started in the lifespan beside the consumers (a snapshot schedule, say).
+    tasks: Sequence[Callable[[Runtime], BackgroundTask]] = field(default_factory=tuple)
+    #: Commands of the service's own, added to its command line.
+    commands: Sequence[ServiceCommand] = field(default_factory=tuple)
     version: str = "0.1.0"
 
     @property

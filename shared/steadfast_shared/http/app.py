@@ -65,9 +65,9 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             relay = build_relay(definition, settings, database)
             app.state.relay = relay
             background.append((relay.stop, asyncio.create_task(relay.run(), name=f"{definition.name}-relay")))
-        for factory in definition.consumers:
-            consumer = factory(runtime)
-            background.append((consumer.stop, asyncio.create_task(consumer.run(), name=consumer.name)))
+        for factory in (*definition.consumers, *definition.tasks):
+            task = factory(runtime)
+            background.append((task.stop, asyncio.create_task(task.run(), name=task.name)))
         log.info("service.started", service=definition.name, environment=settings.environment.value)
         try:
             yield

@@ -1,0 +1,26 @@
+"""The metrics service's composition root: what it is made of, in one place."""
+
+from pathlib import Path
+
+from steadfast_metrics import models  # noqa: F401  (every table registered on the metadata)
+from steadfast_metrics.db import tables
+from steadfast_metrics.events import registry
+from steadfast_metrics.settings import MetricsSettings
+from steadfast_shared.service import ServiceDefinition
+
+definition = ServiceDefinition(
+    name="metrics",
+    title="Steadfast metrics service",
+    description=(
+        "Live KPIs against the council's workforce strategy, on any date and per team, built only from "
+        "the staff, caseload and audit events: the strategy's targets, KPI history and forecasts, "
+        "watch lists."
+    ),
+    settings_class=MetricsSettings,
+    tables=tables,
+    registry=registry,
+    routers=(),
+    root=Path(__file__).resolve().parent.parent,
+    port=8004,
+    consumers=(),
+)

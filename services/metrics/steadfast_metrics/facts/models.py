@@ -1,0 +1,1 @@
+"""The projections (placeholder: the projector's tables are declared here)."""

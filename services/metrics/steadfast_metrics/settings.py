@@ -1,0 +1,24 @@
+from pydantic import Field
+
+from steadfast_shared.settings import ServiceSettings, service_config
+
+
+class MetricsSettings(ServiceSettings):
+    """The metrics service's settings: every field is ``METRICS_<FIELD>`` in the environment."""
+
+    model_config = service_config("METRICS_")
+
+    database_url: str = "sqlite+aiosqlite:///var/data/metrics.db"
+    #: The topics the projections are built from.
+    staff_topic: str = "steadfast.staff"
+    caseload_topic: str = "steadfast.caseload"
+    audit_topic: str = "steadfast.audit"
+    #: The council whose strategy document applies (one document per council, versioned).
+    council: str = Field(default="slough", min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    #: Days between scheduled KPI snapshots (weekly by default, the Worcestershire rhythm); 0 turns the
+    #: schedule off (snapshots are then taken on demand only).
+    snapshot_interval_days: int = Field(default=7, ge=0)
+    #: How often the snapshot schedule checks whether a snapshot is due.
+    snapshot_check_seconds: float = Field(default=300, gt=0)
+    #: How many of the latest snapshots the forecast's trend is fitted to.
+    forecast_points: int = Field(default=8, ge=2)
