@@ -126,6 +126,8 @@ class IdempotentConsumer:
         self._stopping = asyncio.Event()
         self._epoch = 0
         self._consumer: AIOKafkaConsumer | None = None
+        #: Messages behind the end of each assigned partition, as last measured: (topic, partition) -> lag.
+        self.partition_lag: dict[tuple[str, int], int] = {}
 
     def stop(self) -> None:
         self._stopping.set()
@@ -304,10 +306,15 @@ class IdempotentConsumer:
         )
 
     async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
-        for tp in consumer.assignment():
+        assigned = consumer.assignment()
+        for gone in set(self.partition_lag) - {(tp.topic, tp.partition) for tp in assigned}:
+            del self.partition_lag[gone]
+        for tp in assigned:
             highwater = consumer.highwater(tp)
             if highwater is None:
                 continue
             with contextlib.suppress(Exception):
                 position = await consumer.position(tp)
-                LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(0, highwater - position))
+                lag = max(0, highwater - position)
+                self.partition_lag[(tp.topic, tp.partition)] = lag
+                LAG.labels(self.name, tp.topic, str(tp.partition)).set(lag)

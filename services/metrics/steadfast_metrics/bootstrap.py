@@ -5,7 +5,12 @@ from pathlib import Path
 from steadfast_metrics import models  # noqa: F401  (every table registered on the metadata)
 from steadfast_metrics.db import tables
 from steadfast_metrics.events import registry
+from steadfast_metrics.history.endpoints import router as history_router
+from steadfast_metrics.history.schedule import SnapshotSchedule
+from steadfast_metrics.kpis.endpoints import router as kpis_router
 from steadfast_metrics.settings import MetricsSettings
+from steadfast_metrics.strategy.endpoints import router as strategy_router
+from steadfast_metrics.watchlists.endpoints import router as watchlists_router
 from steadfast_shared.service import ServiceDefinition
 
 definition = ServiceDefinition(
@@ -19,8 +24,9 @@ definition = ServiceDefinition(
     settings_class=MetricsSettings,
     tables=tables,
     registry=registry,
-    routers=(),
+    routers=(history_router, kpis_router, watchlists_router, strategy_router),
     root=Path(__file__).resolve().parent.parent,
     port=8004,
     consumers=(),
+    tasks=(SnapshotSchedule,),
 )

@@ -22,3 +22,6 @@ class MetricsSettings(ServiceSettings):
     snapshot_check_seconds: float = Field(default=300, gt=0)
     #: How many of the latest snapshots the forecast's trend is fitted to.
     forecast_points: int = Field(default=8, ge=2)
+    #: While events keep arriving, a computed answer is reused for up to this many seconds (every answer
+    #: says when it was computed); with no new event it is reused until one arrives.
+    kpi_cache_seconds: float = Field(default=2.0, ge=0)

@@ -65,8 +65,11 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             relay = build_relay(definition, settings, database)
             app.state.relay = relay
             background.append((relay.stop, asyncio.create_task(relay.run(), name=f"{definition.name}-relay")))
+        #: The consumers and tasks by name, for endpoints that report on them (a consumer's lag, say).
+        app.state.background_tasks = {}
         for factory in (*definition.consumers, *definition.tasks):
             task = factory(runtime)
+            app.state.background_tasks[task.name] = task
             background.append((task.stop, asyncio.create_task(task.run(), name=task.name)))
         log.info("service.started", service=definition.name, environment=settings.environment.value)
         try:

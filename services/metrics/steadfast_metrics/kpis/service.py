@@ -1,0 +1,157 @@
+"""Answering KPIs: the strategy in force, the facts of the day (cached, see :mod:`.cache`), the engine's
+values, and each value judged against its target (:mod:`.status`).
+
+The engine (:mod:`.engine`) is pure: all the rules of SPEC section 3 live there. This module only
+orchestrates, so the same path serves the API, the snapshots and the consistency check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from steadfast_metrics.facts.repository import FactsRepository
+from steadfast_metrics.freshness.schemas import Freshness
+from steadfast_metrics.freshness.service import freshness
+from steadfast_metrics.kpis.cache import KpiCache
+from steadfast_metrics.kpis.catalogue import BY_ID, KPI_IDS, KpiValue
+from steadfast_metrics.kpis.engine import compute_kpis
+from steadfast_metrics.kpis.facts import Facts
+from steadfast_metrics.kpis.schemas import KpiAnswer, KpiReading, KpiReport, TargetRead
+from steadfast_metrics.kpis.status import judge
+from steadfast_metrics.strategy.schemas import StrategyRead
+from steadfast_metrics.settings import MetricsSettings
+from steadfast_metrics.strategy.repository import StrategyRepository
+from steadfast_metrics.strategy.service import StrategyService
+from steadfast_shared.dates import active_on
+from steadfast_shared.db import utcnow
+from steadfast_shared.errors import NotFound
+
+
+@dataclass
+class KpiService:
+    facts: FactsRepository
+    strategies: StrategyService
+    cache: KpiCache
+    #: This replica's consumer lag per (topic, partition), when it runs a consumer.
+    lag: Mapping[tuple[str, int], int] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        session: AsyncSession,
+        settings: MetricsSettings,
+        cache: KpiCache,
+        lag: Mapping[tuple[str, int], int] | None = None,
+    ) -> KpiService:
+        return cls(
+            facts=FactsRepository(session),
+            strategies=StrategyService(StrategyRepository(session), settings.council),
+            cache=cache,
+            lag=lag or {},
+        )
+
+    async def report(self, as_of: date, team: str | None = None, ids: Iterable[str] | None = None) -> KpiReport:
+        strategy = await self.strategies.current()
+        values, fresh = await self._values(as_of, team, strategy)
+        wanted = list(ids) if ids is not None else list(KPI_IDS)
+        return KpiReport(
+            as_of=as_of,
+            team=team,
+            council=strategy.council,
+            strategy_version=strategy.version,
+            window_days=strategy.document.window_days,
+            freshness=fresh,
+            kpis=[answer(values[i], strategy, as_of) for i in wanted],
+        )
+
+    async def reading(self, kpi_id: str, as_of: date, team: str | None = None) -> KpiReading:
+        if kpi_id not in BY_ID:
+            raise NotFound(f"there is no KPI {kpi_id!r}; the KPIs are: {', '.join(KPI_IDS)}")
+        report = await self.report(as_of, team, [kpi_id])
+        return KpiReading(
+            **report.kpis[0].model_dump(),
+            as_of=report.as_of,
+            team=report.team,
+            council=report.council,
+            strategy_version=report.strategy_version,
+            window_days=report.window_days,
+            freshness=report.freshness,
+        )
+
+    async def teams(self, as_of: date) -> list[str]:
+        """The teams that have anything to measure on ``as_of``."""
+        strategy = await self.strategies.current()
+        facts, _, _ = await self._facts(as_of, strategy.document.window_days)
+        return teams_of(facts, as_of)
+
+    async def _facts(self, as_of: date, window_days: int) -> tuple[Facts, int, Freshness]:
+        revision = await self.facts.revision()
+        entry = self.cache.get_facts(as_of, window_days, revision)
+        if entry is None:
+            computed_at = utcnow()
+            loaded = await self.facts.load(as_of, window_days)
+            entry = self.cache.put_facts(as_of, window_days, revision, loaded, computed_at)
+        fresh = freshness(entry.revision, await self.facts.sources(), self.lag, entry.computed_at)
+        return entry.value, entry.revision, fresh
+
+    async def _values(
+        self, as_of: date, team: str | None, strategy: StrategyRead
+    ) -> tuple[Mapping[str, KpiValue], Freshness]:
+        revision = await self.facts.revision()
+        entry = self.cache.get_values(as_of, team, strategy.version, revision)
+        if entry is not None:
+            sources = await self.facts.sources()
+            return entry.value, freshness(entry.revision, sources, self.lag, entry.computed_at)
+        facts, facts_revision, fresh = await self._facts(as_of, strategy.document.window_days)
+        values = compute_kpis(facts, strategy.document, as_of, team)
+        self.cache.put_values(as_of, team, strategy.version, facts_revision, values, fresh.computed_at)
+        return values, fresh
+
+
+def answer(value: KpiValue, strategy: StrategyRead, as_of: date) -> KpiAnswer:
+    definition = BY_ID[value.id]
+    judgement = judge(value, strategy.document, as_of)
+    target = None
+    if judgement.target is not None and judgement.milestone is not None:
+        tolerance = judgement.target.tolerance_pct
+        target = TargetRead(
+            value=judgement.milestone.value,
+            date=judgement.milestone.date,
+            direction=judgement.target.direction,
+            tolerance_pct=tolerance if tolerance is not None else strategy.document.tolerance_pct,
+        )
+    return KpiAnswer(
+        id=value.id,
+        title=definition.title,
+        unit=definition.unit,
+        judged=definition.judged,
+        value=_round(value.value),
+        numerator=_round(value.numerator),
+        denominator=_round(value.denominator),
+        target=target,
+        status=judgement.status,
+        trend=judgement.trend,
+        breakdown=dict(value.breakdown),
+    )
+
+
+def _round(number: float | None) -> float | None:
+    """Two decimal places for a reader (the status was judged on the exact value)."""
+    return None if number is None else round(number, 4 if abs(number) < 1 else 2)
+
+
+def teams_of(facts: Facts, as_of: date) -> list[str]:
+    teams: set[str] = set()
+    for worker in facts.workers:
+        terms = worker.terms_on(as_of)
+        if terms is not None:
+            teams.add(terms.team)
+    teams.update(p.team for p in facts.posts if active_on(p.start_date, p.end_date, as_of))
+    teams.update(a.team for a in facts.audits)
+    teams.update(p.team for p in facts.placements)
+    teams.update(s.team for s in facts.surveys if s.team)
+    return sorted(teams)
