@@ -5,6 +5,7 @@ from pathlib import Path
 from steadfast_metrics import models  # noqa: F401  (every table registered on the metadata)
 from steadfast_metrics.db import tables
 from steadfast_metrics.events import registry
+from steadfast_metrics.facts.consumer import projections_consumer
 from steadfast_metrics.history.endpoints import router as history_router
 from steadfast_metrics.history.schedule import SnapshotSchedule
 from steadfast_metrics.kpis.endpoints import router as kpis_router
@@ -27,6 +28,6 @@ definition = ServiceDefinition(
     routers=(history_router, kpis_router, watchlists_router, strategy_router),
     root=Path(__file__).resolve().parent.parent,
     port=8004,
-    consumers=(),
+    consumers=(projections_consumer,),
     tasks=(SnapshotSchedule,),
 )

@@ -68,9 +68,9 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
         #: The consumers and tasks by name, for endpoints that report on them (a consumer's lag, say).
         app.state.background_tasks = {}
         for factory in (*definition.consumers, *definition.tasks):
-            task = factory(runtime)
-            app.state.background_tasks[task.name] = task
-            background.append((task.stop, asyncio.create_task(task.run(), name=task.name)))
+            worker = factory(runtime)
+            app.state.background_tasks[worker.name] = worker
+            background.append((worker.stop, asyncio.create_task(worker.run(), name=worker.name)))
         log.info("service.started", service=definition.name, environment=settings.environment.value)
         try:
             yield

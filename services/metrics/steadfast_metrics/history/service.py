@@ -40,7 +40,9 @@ class HistoryService:
         await self.snapshots.replace_day(as_of, rows)
         return SnapshotTaken(as_of=as_of, teams=teams, rows=len(rows), taken_at=taken_at)
 
-    async def history(self, kpi_id: str, team: str | None, first: date | None, last: date | None) -> KpiHistory:
+    async def history(
+        self, kpi_id: str, team: str | None, first: date | None, last: date | None
+    ) -> KpiHistory:
         if kpi_id not in BY_ID:
             raise NotFound(f"there is no KPI {kpi_id!r}; the KPIs are: {', '.join(KPI_IDS)}")
         rows = await self.snapshots.points(kpi_id, team or COUNCIL, first, last, MAX_POINTS)
@@ -82,7 +84,9 @@ class HistoryService:
             value=round(result.value, 2) if result.value is not None else None,
             on_track=result.on_track,
             points_used=result.points_used,
-            slope_per_30_days=round(result.slope_per_30_days, 4) if result.slope_per_30_days is not None else None,
+            slope_per_30_days=round(result.slope_per_30_days, 4)
+            if result.slope_per_30_days is not None
+            else None,
         )
 
 

@@ -66,7 +66,9 @@ class KpiCache:
     def get_facts(self, as_of: date, window_days: int, revision: int) -> Entry[Facts] | None:
         return self.facts.get((as_of, window_days), revision, self.max_age)
 
-    def put_facts(self, as_of: date, window_days: int, revision: int, facts: Facts, at: datetime) -> Entry[Facts]:
+    def put_facts(
+        self, as_of: date, window_days: int, revision: int, facts: Facts, at: datetime
+    ) -> Entry[Facts]:
         return self.facts.put((as_of, window_days), facts, revision, at)
 
     def get_values(

@@ -38,26 +38,32 @@ class KpiValue:
 
 
 CATALOGUE: tuple[KpiDefinition, ...] = (
-    KpiDefinition("permanent_rate", "Permanent (non-agency) qualified social workers, by FTE", "%", Judged.target),
+    KpiDefinition(
+        "permanent_rate", "Permanent (non-agency) qualified social workers, by FTE", "%", Judged.target
+    ),
     KpiDefinition(
         "average_caseload", "Average caseload per full-caseload equivalent", "children", Judged.target
     ),
     KpiDefinition(
-        "workers_over_caseload_limit", "Case-holding workers over their caseload limit", "%", Judged.monitoring
+        "workers_over_caseload_limit",
+        "Case-holding workers over their caseload limit",
+        "%",
+        Judged.monitoring,
     ),
     KpiDefinition(
         "nqsw_student_average_caseload", "Average caseload of NQSWs and students", "children", Judged.target
     ),
-    KpiDefinition(
-        "nqsw_protected_development_pct", "NQSWs' protected development time", "%", Judged.target
-    ),
+    KpiDefinition("nqsw_protected_development_pct", "NQSWs' protected development time", "%", Judged.target),
     KpiDefinition(
         "students_per_year", "Student placements starting in the financial year", "placements", Judged.target
     ),
     KpiDefinition("audits_good_or_better_pct", "Full audits graded good or better", "%", Judged.target),
     KpiDefinition("audits_inadequate_pct", "Full audits graded inadequate", "%", Judged.target),
     KpiDefinition(
-        "audits_contact_good_or_better_pct", "Full audits with contact graded good or better", "%", Judged.target
+        "audits_contact_good_or_better_pct",
+        "Full audits with contact graded good or better",
+        "%",
+        Judged.target,
     ),
     KpiDefinition(
         "assessments_within_45_days_pct", "Assessments completed within 45 working days", "%", Judged.target
@@ -68,7 +74,9 @@ CATALOGUE: tuple[KpiDefinition, ...] = (
     KpiDefinition(
         "children_with_at_most_3_workers_pct", "Children with 3 or fewer social workers", "%", Judged.target
     ),
-    KpiDefinition("iro_midway_visit_pct", "Reviews with an IRO visit since the last review", "%", Judged.target),
+    KpiDefinition(
+        "iro_midway_visit_pct", "Reviews with an IRO visit since the last review", "%", Judged.target
+    ),
     KpiDefinition("agency_rate", "Agency rate (DfE census)", "%", Judged.monitoring),
     KpiDefinition("vacancy_rate", "Vacancy rate (DfE census)", "%", Judged.monitoring),
     KpiDefinition("turnover_rate", "Turnover rate (DfE census)", "%", Judged.monitoring),

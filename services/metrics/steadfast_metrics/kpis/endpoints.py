@@ -22,7 +22,9 @@ router = new_router("/v1/kpis", tags=["kpis"])
 #: The consumer whose lag the answers report (see steadfast_metrics.facts.consumer).
 PROJECTIONS_CONSUMER = "metrics-projections"
 
-AsOf = Annotated[date | None, Query(description="the day the KPIs are measured on (YYYY-MM-DD); default today")]
+AsOf = Annotated[
+    date | None, Query(description="the day the KPIs are measured on (YYYY-MM-DD); default today")
+]
 Team = Annotated[
     str | None,
     Query(

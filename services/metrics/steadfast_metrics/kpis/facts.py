@@ -184,5 +184,7 @@ class Facts:
     iro_visits: Sequence[IroVisit] = ()
     audits: Sequence[Audit] = ()
     surveys: Sequence[SurveyReturn] = ()
+    #: The source system's id of each child (for the watch lists; unused by the engine).
+    child_external_ids: Mapping[uuid.UUID, str] = field(default_factory=dict)
     #: Extra, loader-specific notes (unused by the engine).
     notes: Mapping[str, str] = field(default_factory=dict)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date
 from typing import Any
 
@@ -15,7 +16,7 @@ class TargetRead(BaseModel):
     """The milestone that applies on ``as_of``."""
 
     value: float
-    date: date = Field(description="the milestone's date: the value is to be reached by then")
+    date: dt.date = Field(description="the milestone's date: the value is to be reached by then")
     direction: Direction
     tolerance_pct: float = Field(description="the near band, as a % of the target value")
 

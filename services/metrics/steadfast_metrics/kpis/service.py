@@ -22,9 +22,9 @@ from steadfast_metrics.kpis.engine import compute_kpis
 from steadfast_metrics.kpis.facts import Facts
 from steadfast_metrics.kpis.schemas import KpiAnswer, KpiReading, KpiReport, TargetRead
 from steadfast_metrics.kpis.status import judge
-from steadfast_metrics.strategy.schemas import StrategyRead
 from steadfast_metrics.settings import MetricsSettings
 from steadfast_metrics.strategy.repository import StrategyRepository
+from steadfast_metrics.strategy.schemas import StrategyRead
 from steadfast_metrics.strategy.service import StrategyService
 from steadfast_shared.dates import active_on
 from steadfast_shared.db import utcnow
@@ -54,7 +54,9 @@ class KpiService:
             lag=lag or {},
         )
 
-    async def report(self, as_of: date, team: str | None = None, ids: Iterable[str] | None = None) -> KpiReport:
+    async def report(
+        self, as_of: date, team: str | None = None, ids: Iterable[str] | None = None
+    ) -> KpiReport:
         strategy = await self.strategies.current()
         values, fresh = await self._values(as_of, team, strategy)
         wanted = list(ids) if ids is not None else list(KPI_IDS)
@@ -84,9 +86,14 @@ class KpiService:
 
     async def teams(self, as_of: date) -> list[str]:
         """The teams that have anything to measure on ``as_of``."""
-        strategy = await self.strategies.current()
-        facts, _, _ = await self._facts(as_of, strategy.document.window_days)
+        facts, _, _ = await self.day(as_of)
         return teams_of(facts, as_of)
+
+    async def day(self, as_of: date) -> tuple[Facts, StrategyRead, Freshness]:
+        """The facts of ``as_of`` (cached), the strategy in force and how fresh the facts are."""
+        strategy = await self.strategies.current()
+        facts, _, fresh = await self._facts(as_of, strategy.document.window_days)
+        return facts, strategy, fresh
 
     async def _facts(self, as_of: date, window_days: int) -> tuple[Facts, int, Freshness]:
         revision = await self.facts.revision()

@@ -66,7 +66,9 @@ def judge(kpi: KpiValue, strategy: StrategyDocument, as_of: date) -> Judgement:
     if target is None or milestone is None:
         return Judgement(target, milestone, None, trend)
     tolerance = target.tolerance_pct if target.tolerance_pct is not None else strategy.tolerance_pct
-    return Judgement(target, milestone, status_against(kpi.value, target.direction, milestone.value, tolerance), trend)
+    return Judgement(
+        target, milestone, status_against(kpi.value, target.direction, milestone.value, tolerance), trend
+    )
 
 
 def previous_survey_value(kpi: KpiValue) -> float | None:

@@ -9,6 +9,7 @@ time, so a new version changes every status at once without replaying an event.
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date
 from enum import StrEnum
 from typing import Self
@@ -26,7 +27,7 @@ class Direction(StrEnum):
 class Milestone(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    date: date = Field(description="the day by which the value is to be reached")
+    date: dt.date = Field(description="the day by which the value is to be reached")
     value: float
 
 

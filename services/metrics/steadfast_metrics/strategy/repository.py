@@ -26,7 +26,9 @@ class StrategyRepository:
 
     async def get(self, council: str, version: int) -> StrategyVersion | None:
         return await self.session.scalar(
-            select(StrategyVersion).where(StrategyVersion.council == council, StrategyVersion.version == version)
+            select(StrategyVersion).where(
+                StrategyVersion.council == council, StrategyVersion.version == version
+            )
         )
 
     async def count(self, council: str) -> int:
@@ -55,6 +57,8 @@ class StrategyRepository:
     async def all(self, council: str) -> Sequence[StrategyVersion]:
         return (
             await self.session.scalars(
-                select(StrategyVersion).where(StrategyVersion.council == council).order_by(StrategyVersion.version)
+                select(StrategyVersion)
+                .where(StrategyVersion.council == council)
+                .order_by(StrategyVersion.version)
             )
         ).all()

@@ -1,0 +1,390 @@
+"""Loads the facts the KPI engine reads for one ``as_of`` date, for the whole council, from the
+projections; and says how fresh the projections are.
+
+The engine applies every date rule of SPEC section 3 itself (and picks a team's records), so the loader
+may hand it more than it needs; it leaves out only what cannot matter on ``as_of``, with date filters
+the indexes serve, so that a council with a hundred thousand open cases stays workable. With the window
+``[as_of - window_days + 1, as_of]``:
+
+- workers who started by ``as_of`` and were still in post a year before it (turnover counts leavers of
+  the 12 months up to ``as_of``) or at the start of the surveys' previous window, with all their terms;
+- established posts on ``as_of``, with their holdings on ``as_of`` (the vacancy rate);
+- student placements (not removed) starting in the financial year that contains ``as_of``;
+- every episode (up to ``as_of``) of the children with an episode active on ``as_of`` (the current
+  continuous run of episodes, and the CP and CLA plans of the statutory visits);
+- allocations of the children any KPI may ask about, from the earliest day it may ask: every allocation
+  of a child with an active episode (the number of workers over the current run), the allocations
+  active on ``as_of`` (caseloads), those of a child with an assessment completed in the window from the
+  assessment's start, and those of a child with a review in the window from the previous review;
+- the latest visit of each type up to ``as_of`` to each child with an active CP or CLA episode (the
+  reference date is the latest visit on or after the episode's start, so no earlier visit can matter);
+- assessments completed, and audits completed, in the window;
+- reviews of each child with a review in the window, from the child's last review before the window
+  (the previous review of the first one), and the child's IRO visits over the same days;
+- survey returns in the window and in the previous window of the same length (the change of a mean).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Date, and_, func, literal, or_, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import CTE, Select
+
+from steadfast_metrics.facts.models import (
+    FactAllocation,
+    FactAssessment,
+    FactAudit,
+    FactEpisode,
+    FactIroVisit,
+    FactPlacement,
+    FactPost,
+    FactPostHolding,
+    FactReview,
+    FactSurveyReturn,
+    FactTerms,
+    FactVisit,
+    FactWorker,
+    ProjectionRevision,
+    ProjectionSource,
+)
+from steadfast_metrics.kpis.facts import (
+    Allocation,
+    Assessment,
+    Audit,
+    Episode,
+    Facts,
+    Holding,
+    IroVisit,
+    Placement,
+    Post,
+    Review,
+    SurveyReturn,
+    Terms,
+    Visit,
+    Worker,
+)
+from steadfast_shared.codes import EpisodeType
+
+#: Leavers of the 12 months up to and including ``as_of`` count in the turnover rate (a leap year's
+#: extra day included).
+TURNOVER_DAYS = 367
+
+#: The statutory visits KPI's episodes.
+VISITED_EPISODES = (EpisodeType.cp, EpisodeType.cla)
+
+
+def active_on(
+    start: InstrumentedAttribute[date], end: InstrumentedAttribute[date | None], day: date
+) -> ColumnElement[bool]:
+    """The half-open interval ``[start, end)`` covers ``day``."""
+    return and_(start <= day, or_(end.is_(None), end > day))
+
+
+def financial_year_start(day: date) -> date:
+    """1 April of the financial year (1 April - 31 March) that contains ``day``."""
+    return date(day.year if day.month >= 4 else day.year - 1, 4, 1)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class SourceFreshness:
+    """How far one stream has been followed (``topic`` as the event contract names it)."""
+
+    topic: str
+    newest_event_time: datetime
+    events_applied: int
+    last_applied_at: datetime
+
+
+class FactsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def revision(self) -> int:
+        """The projections' revision: it moves on with every change to them (0 before any)."""
+        held = await self.session.scalar(
+            select(ProjectionRevision.revision).where(ProjectionRevision.id == 1)
+        )
+        return int(held or 0)
+
+    async def sources(self) -> list[SourceFreshness]:
+        """Each stream followed so far, by topic."""
+        rows = await self.session.execute(
+            select(
+                ProjectionSource.topic,
+                ProjectionSource.newest_event_time,
+                ProjectionSource.events_applied,
+                ProjectionSource.last_applied_at,
+            ).order_by(ProjectionSource.topic)
+        )
+        return [
+            SourceFreshness(topic, _utc(newest), int(applied), _utc(last))
+            for topic, newest, applied, last in rows
+        ]
+
+    async def load(self, as_of: date, window_days: int) -> Facts:
+        """The facts every KPI as of ``as_of`` may read (see the module docstring)."""
+        if window_days < 1:
+            raise ValueError("window_days must be at least 1")
+        window_first = as_of - timedelta(days=window_days - 1)
+        previous_first = window_first - timedelta(days=window_days)
+        return Facts(
+            workers=await self._workers(as_of, min(as_of - timedelta(days=TURNOVER_DAYS), previous_first)),
+            posts=await self._posts(as_of),
+            placements=await self._placements(as_of),
+            episodes=await self._episodes(as_of),
+            allocations=await self._allocations(as_of, window_first),
+            assessments=await self._assessments(as_of, window_first),
+            visits=await self._visits(as_of),
+            reviews=await self._reviews(as_of, window_first),
+            iro_visits=await self._iro_visits(as_of, window_first),
+            audits=await self._audits(as_of, window_first),
+            surveys=await self._surveys(as_of, previous_first),
+        )
+
+    # -- staff ----------------------------------------------------------------------------------------
+
+    async def _workers(self, as_of: date, left_after: date) -> tuple[Worker, ...]:
+        chosen = and_(
+            FactWorker.start_date <= as_of,
+            or_(FactWorker.end_date.is_(None), FactWorker.end_date > left_after),
+        )
+        terms: dict[uuid.UUID, list[Terms]] = defaultdict(list)
+        rows = await self.session.execute(
+            select(
+                FactTerms.worker_id,
+                FactTerms.effective_from,
+                FactTerms.effective_to,
+                FactTerms.role,
+                FactTerms.team,
+                FactTerms.fte,
+                FactTerms.employment_type,
+            )
+            .join(FactWorker, FactWorker.id == FactTerms.worker_id)
+            .where(chosen)
+            .order_by(FactTerms.worker_id, FactTerms.effective_from, FactTerms.id)
+        )
+        for worker_id, start, end, role, team, fte, employment in rows:
+            terms[worker_id].append(Terms(start, end, role, team, float(fte), employment))
+        workers = await self.session.scalars(select(FactWorker).where(chosen).order_by(FactWorker.id))
+        return tuple(
+            Worker(
+                id=w.id,
+                start_date=w.start_date,
+                end_date=w.end_date,
+                terms=tuple(terms.get(w.id, ())),
+                asye_start=w.asye_start,
+                asye_end=w.asye_end,
+                protected_development_pct=w.protected_development_pct,
+                swe_registration_expiry=w.swe_registration_expiry,
+                external_id=w.external_id,
+                display_name=w.display_name,
+            )
+            for w in workers
+        )
+
+    async def _posts(self, as_of: date) -> tuple[Post, ...]:
+        established = active_on(FactPost.start_date, FactPost.end_date, as_of)
+        holdings: dict[uuid.UUID, list[Holding]] = defaultdict(list)
+        rows = await self.session.execute(
+            select(
+                FactPostHolding.post_id,
+                FactPostHolding.worker_id,
+                FactPostHolding.start_date,
+                FactPostHolding.end_date,
+            )
+            .join(FactPost, FactPost.id == FactPostHolding.post_id)
+            .where(established, active_on(FactPostHolding.start_date, FactPostHolding.end_date, as_of))
+            .order_by(FactPostHolding.post_id, FactPostHolding.start_date, FactPostHolding.id)
+        )
+        for post_id, worker_id, start, end in rows:
+            holdings[post_id].append(Holding(worker_id, start, end))
+        posts = await self.session.scalars(select(FactPost).where(established).order_by(FactPost.id))
+        return tuple(
+            Post(
+                id=p.id,
+                team=p.team,
+                role=p.role,
+                fte=float(p.fte),
+                start_date=p.start_date,
+                end_date=p.end_date,
+                holdings=tuple(holdings.get(p.id, ())),
+            )
+            for p in posts
+        )
+
+    async def _placements(self, as_of: date) -> tuple[Placement, ...]:
+        first = financial_year_start(as_of)
+        rows = await self.session.execute(
+            select(FactPlacement.id, FactPlacement.team, FactPlacement.start_date, FactPlacement.end_date)
+            .where(
+                FactPlacement.removed.is_(False),
+                FactPlacement.start_date >= first,
+                FactPlacement.start_date < date(first.year + 1, 4, 1),
+            )
+            .order_by(FactPlacement.id)
+        )
+        return tuple(Placement(*row) for row in rows)
+
+    async def _surveys(self, as_of: date, first: date) -> tuple[SurveyReturn, ...]:
+        rows = await self.session.execute(
+            select(
+                FactSurveyReturn.kind,
+                FactSurveyReturn.returned_date,
+                FactSurveyReturn.team,
+                FactSurveyReturn.scores,
+            )
+            .where(FactSurveyReturn.returned_date.between(first, as_of))
+            .order_by(FactSurveyReturn.returned_date, FactSurveyReturn.id)
+        )
+        return tuple(
+            SurveyReturn(kind, returned, team, {k: int(v) for k, v in scores.items()})
+            for kind, returned, team, scores in rows
+        )
+
+    # -- caseload -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _children_with_active_episode(as_of: date, *types: EpisodeType) -> Select[uuid.UUID]:
+        """The children with an episode (of one of ``types``, when given) active on ``as_of``."""
+        active = select(FactEpisode.child_id).where(
+            active_on(FactEpisode.start_date, FactEpisode.end_date, as_of)
+        )
+        return active.where(FactEpisode.episode_type.in_(types)) if types else active
+
+    @staticmethod
+    def _review_span(as_of: date, window_first: date) -> CTE:
+        """Per child with a review in the window: the day from which its reviews matter (its last review
+        before the window, else the window's first day)."""
+        reviewed = (
+            select(FactReview.child_id).where(FactReview.review_date.between(window_first, as_of)).distinct()
+        ).subquery("reviewed")
+        before = (
+            select(FactReview.child_id, func.max(FactReview.review_date).label("last"))
+            .where(
+                FactReview.review_date < window_first, FactReview.child_id.in_(select(reviewed.c.child_id))
+            )
+            .group_by(FactReview.child_id)
+        ).subquery("before")
+        return (
+            select(
+                reviewed.c.child_id.label("child_id"),
+                func.coalesce(before.c.last, literal(window_first, Date)).label("since"),
+            )
+            .select_from(reviewed.outerjoin(before, before.c.child_id == reviewed.c.child_id))
+            .cte("review_span")
+        )
+
+    async def _episodes(self, as_of: date) -> tuple[Episode, ...]:
+        rows = await self.session.execute(
+            select(
+                FactEpisode.child_id, FactEpisode.episode_type, FactEpisode.start_date, FactEpisode.end_date
+            )
+            .where(
+                FactEpisode.start_date <= as_of,
+                FactEpisode.child_id.in_(self._children_with_active_episode(as_of)),
+            )
+            .order_by(FactEpisode.child_id, FactEpisode.start_date, FactEpisode.id)
+        )
+        return tuple(Episode(*row) for row in rows)
+
+    async def _allocations(self, as_of: date, window_first: date) -> tuple[Allocation, ...]:
+        span = self._review_span(as_of, window_first)
+        asked = union_all(
+            select(FactEpisode.child_id, literal(date.min, Date).label("since")).where(
+                active_on(FactEpisode.start_date, FactEpisode.end_date, as_of)
+            ),
+            select(FactAllocation.child_id, literal(as_of, Date).label("since")).where(
+                active_on(FactAllocation.start_date, FactAllocation.end_date, as_of)
+            ),
+            select(FactAssessment.child_id, FactAssessment.start_date.label("since")).where(
+                FactAssessment.completed_date.between(window_first, as_of)
+            ),
+            select(span.c.child_id, span.c.since),
+        ).subquery("asked")
+        since = (
+            select(asked.c.child_id, func.min(asked.c.since).label("since")).group_by(asked.c.child_id)
+        ).subquery("since")
+        rows = await self.session.execute(
+            select(
+                FactAllocation.child_id,
+                FactAllocation.worker_id,
+                FactAllocation.start_date,
+                FactAllocation.end_date,
+            )
+            .join(since, since.c.child_id == FactAllocation.child_id)
+            .where(
+                FactAllocation.start_date <= as_of,
+                or_(FactAllocation.end_date.is_(None), FactAllocation.end_date > since.c.since),
+            )
+            .order_by(FactAllocation.child_id, FactAllocation.start_date, FactAllocation.id)
+        )
+        return tuple(Allocation(*row) for row in rows)
+
+    async def _assessments(self, as_of: date, window_first: date) -> tuple[Assessment, ...]:
+        rows = await self.session.execute(
+            select(FactAssessment.child_id, FactAssessment.start_date, FactAssessment.completed_date)
+            .where(FactAssessment.completed_date.between(window_first, as_of))
+            .order_by(FactAssessment.completed_date, FactAssessment.id)
+        )
+        return tuple(Assessment(*row) for row in rows)
+
+    async def _visits(self, as_of: date) -> tuple[Visit, ...]:
+        latest = func.max(FactVisit.visit_date)
+        rows = await self.session.execute(
+            select(FactVisit.child_id, latest, FactVisit.visit_type)
+            .where(
+                FactVisit.visit_date <= as_of,
+                FactVisit.child_id.in_(self._children_with_active_episode(as_of, *VISITED_EPISODES)),
+            )
+            .group_by(FactVisit.child_id, FactVisit.visit_type)
+            .order_by(FactVisit.child_id, FactVisit.visit_type)
+        )
+        return tuple(Visit(*row) for row in rows)
+
+    async def _reviews(self, as_of: date, window_first: date) -> tuple[Review, ...]:
+        span = self._review_span(as_of, window_first)
+        rows = await self.session.execute(
+            select(FactReview.child_id, FactReview.review_date)
+            .join(span, span.c.child_id == FactReview.child_id)
+            .where(FactReview.review_date >= span.c.since, FactReview.review_date <= as_of)
+            .order_by(FactReview.child_id, FactReview.review_date, FactReview.id)
+        )
+        return tuple(Review(*row) for row in rows)
+
+    async def _iro_visits(self, as_of: date, window_first: date) -> tuple[IroVisit, ...]:
+        span = self._review_span(as_of, window_first)
+        rows = await self.session.execute(
+            select(FactIroVisit.child_id, FactIroVisit.visit_date)
+            .join(span, span.c.child_id == FactIroVisit.child_id)
+            .where(FactIroVisit.visit_date >= span.c.since, FactIroVisit.visit_date <= as_of)
+            .order_by(FactIroVisit.child_id, FactIroVisit.visit_date, FactIroVisit.id)
+        )
+        return tuple(IroVisit(*row) for row in rows)
+
+    # -- audit ----------------------------------------------------------------------------------------
+
+    async def _audits(self, as_of: date, window_first: date) -> tuple[Audit, ...]:
+        rows = await self.session.execute(
+            select(
+                FactAudit.id,
+                FactAudit.audit_type,
+                FactAudit.team,
+                FactAudit.completed_date,
+                FactAudit.grade,
+                FactAudit.contact_grade,
+            )
+            .where(FactAudit.completed_date.between(window_first, as_of))
+            .order_by(FactAudit.completed_date, FactAudit.id)
+        )
+        return tuple(Audit(*row) for row in rows)

@@ -1,0 +1,242 @@
+"""The casework KPIs (SPEC section 3): assessments in time, statutory visits in time, the number of
+workers a child has had, and IRO visits between reviews.
+
+- *Assessments*: those completed in the window; in time when
+  ``working_days_between(start_date, completed_date) <= 45`` (bank holidays are not working days).
+- *Statutory visits*: children with a ``cp`` or ``cla`` episode active on ``as_of``. For each of the two
+  types the child has active, the episode start is the earliest start among the child's active episodes
+  of that type; the reference date is the child's latest visit of any type on or after that start and on
+  or before ``as_of``, else the start; due = reference + 10 working days (``cp``) or + 42 days
+  (``cla``), the strategy's intervals; in time while ``as_of <= due``. A child with both plans counts
+  once, in time only when in time for both.
+- *Workers per child*: children with any episode active on ``as_of``. The current continuous run starts
+  at the earliest start of the active episodes and reaches back through every earlier episode that
+  overlaps or touches it: an episode joins the run when its ``end_date`` is on or after the run's start
+  so far (or it is open), i.e. no day without an episode lies between. The child's workers are the
+  distinct workers of the child's allocations active on at least one day of ``[run start, as_of]``
+  (so A, B, A is 2 workers). A child with no allocation in the run has 0 workers: it is counted in the
+  ``"0"`` bucket and as having at most 3.
+- *IRO visits*: reviews held in the window that follow an earlier review of the same child (the latest
+  earlier one, in or before the window); those with an IRO visit strictly between the two review dates
+  count (a visit on either review day does not). A review is a child and a date: two records of one
+  child on one day are one review.
+
+Per team, a child belongs to a team on a day when one of the child's allocations active that day is to a
+worker whose terms put them in the team that day (a child may belong to two teams). Visits and workers
+per child use ``as_of``; an assessment uses its completion date, a review its review date.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from itertools import pairwise
+from typing import Protocol, TypeVar
+
+from steadfast_metrics.kpis.catalogue import KpiValue
+from steadfast_metrics.kpis.facts import Allocation, Assessment, Episode, Facts, Worker
+from steadfast_metrics.kpis.measures import Window, percentage
+from steadfast_metrics.strategy.document import VisitIntervals
+from steadfast_shared.codes import EpisodeType
+from steadfast_shared.dates import active_on, add_working_days, working_days_between
+
+#: Working days from the start of an assessment to its completion (Working Together 2015).
+ASSESSMENT_TIMESCALE_WORKING_DAYS = 45
+
+#: The episodes with a statutory visit interval, in the order they are reported.
+VISITED_EPISODES = (EpisodeType.cp, EpisodeType.cla)
+
+
+class _ChildRecord(Protocol):
+    @property
+    def child_id(self) -> uuid.UUID: ...
+
+
+_R = TypeVar("_R", bound=_ChildRecord)
+
+
+def _by_child(records: Iterable[_R]) -> dict[uuid.UUID, list[_R]]:
+    grouped: dict[uuid.UUID, list[_R]] = defaultdict(list)
+    for record in records:
+        grouped[record.child_id].append(record)
+    return grouped
+
+
+class CaseIndex:
+    """The casework facts grouped by child, read once per answer."""
+
+    def __init__(self, facts: Facts) -> None:
+        self.workers: dict[uuid.UUID, Worker] = {w.id: w for w in facts.workers}
+        self.allocations = _by_child(facts.allocations)
+        self.episodes = _by_child(facts.episodes)
+        self.visit_dates: dict[uuid.UUID, list[date]] = defaultdict(list)
+        for visit in facts.visits:
+            self.visit_dates[visit.child_id].append(visit.visit_date)
+        self.review_dates: dict[uuid.UUID, list[date]] = {
+            child: sorted({r.review_date for r in reviews})
+            for child, reviews in _by_child(facts.reviews).items()
+        }
+        self.iro_visit_dates: dict[uuid.UUID, list[date]] = defaultdict(list)
+        for iro_visit in facts.iro_visits:
+            self.iro_visit_dates[iro_visit.child_id].append(iro_visit.visit_date)
+
+    def team_of(self, worker_id: uuid.UUID, day: date) -> str | None:
+        worker = self.workers.get(worker_id)
+        terms = worker.terms_on(day) if worker is not None else None
+        return terms.team if terms is not None else None
+
+    def in_team(self, child_id: uuid.UUID, team: str | None, day: date) -> bool:
+        """Whether the child is allocated on ``day`` to a worker of ``team`` (always, for no team)."""
+        if team is None:
+            return True
+        return any(
+            active_on(a.start_date, a.end_date, day) and self.team_of(a.worker_id, day) == team
+            for a in self.allocations.get(child_id, ())
+        )
+
+    def children_with_episode(
+        self, day: date, team: str | None, types: Sequence[EpisodeType] | None = None
+    ) -> list[uuid.UUID]:
+        """The children (of ``team``) with an episode (of one of ``types``) active on ``day``."""
+        return [
+            child
+            for child, episodes in self.episodes.items()
+            if any(
+                active_on(e.start_date, e.end_date, day) and (types is None or e.episode_type in types)
+                for e in episodes
+            )
+            and self.in_team(child, team, day)
+        ]
+
+
+@dataclass(frozen=True)
+class VisitDue:
+    """When a child's next statutory visit for one active plan is due, as seen on ``as_of``."""
+
+    episode_type: EpisodeType
+    reference_date: date
+    due_date: date
+    #: Days since the due date (0 or less: in time).
+    days_overdue: int
+
+    @property
+    def in_time(self) -> bool:
+        return self.days_overdue <= 0
+
+
+def visits_due(
+    index: CaseIndex, child_id: uuid.UUID, as_of: date, intervals: VisitIntervals
+) -> list[VisitDue]:
+    """One :class:`VisitDue` per ``cp`` / ``cla`` plan the child has active on ``as_of``."""
+    starts: dict[EpisodeType, date] = {}
+    for episode in index.episodes.get(child_id, ()):
+        if episode.episode_type in VISITED_EPISODES and active_on(
+            episode.start_date, episode.end_date, as_of
+        ):
+            known = starts.get(episode.episode_type)
+            starts[episode.episode_type] = (
+                episode.start_date if known is None else min(known, episode.start_date)
+            )
+    dues = []
+    for episode_type in VISITED_EPISODES:
+        start = starts.get(episode_type)
+        if start is None:
+            continue
+        reference = max(
+            (d for d in index.visit_dates.get(child_id, ()) if start <= d <= as_of), default=start
+        )
+        if episode_type is EpisodeType.cp:
+            due = add_working_days(reference, intervals.cp_working_days)
+        else:
+            due = reference + timedelta(days=intervals.cla_days)
+        dues.append(VisitDue(episode_type, reference, due, (as_of - due).days))
+    return dues
+
+
+def run_start(episodes: Iterable[Episode], day: date) -> date | None:
+    """The first day of the continuous run of episodes active on ``day`` (None: no episode active)."""
+    ordered = sorted(episodes, key=lambda e: e.start_date, reverse=True)
+    active = [e.start_date for e in ordered if active_on(e.start_date, e.end_date, day)]
+    if not active:
+        return None
+    start = min(active)
+    # Latest start first: an episode passed over starts no earlier than any that is yet to come, so it
+    # could not have moved the start back even had it joined later.
+    for episode in ordered:
+        if episode.start_date < start and (episode.end_date is None or episode.end_date >= start):
+            start = episode.start_date
+    return start
+
+
+def workers_in_run(allocations: Iterable[Allocation], first: date, last: date) -> set[uuid.UUID]:
+    """The distinct workers with an allocation active on at least one day of ``[first, last]``."""
+    workers = set()
+    for allocation in allocations:
+        day = max(allocation.start_date, first)
+        if day <= last and (allocation.end_date is None or day < allocation.end_date):
+            workers.add(allocation.worker_id)
+    return workers
+
+
+def assessments_within_45_days_pct(
+    assessments: Iterable[Assessment], index: CaseIndex, window: Window, team: str | None
+) -> KpiValue:
+    completed = [
+        (a.start_date, a.completed_date)
+        for a in assessments
+        if a.completed_date is not None
+        and a.completed_date in window
+        and index.in_team(a.child_id, team, a.completed_date)
+    ]
+    within = sum(
+        1
+        for start, done in completed
+        if working_days_between(start, done) <= ASSESSMENT_TIMESCALE_WORKING_DAYS
+    )
+    return percentage("assessments_within_45_days_pct", within, len(completed))
+
+
+def statutory_visits_in_time_pct(
+    index: CaseIndex, as_of: date, team: str | None, intervals: VisitIntervals
+) -> KpiValue:
+    children = index.children_with_episode(as_of, team, VISITED_EPISODES)
+    in_time = sum(
+        1 for child in children if all(due.in_time for due in visits_due(index, child, as_of, intervals))
+    )
+    return percentage("statutory_visits_in_time_pct", in_time, len(children))
+
+
+def worker_counts(index: CaseIndex, as_of: date, team: str | None) -> dict[uuid.UUID, tuple[date, int]]:
+    """Per child with an active episode (of ``team``): the run's start and the workers in the run."""
+    counts = {}
+    for child in index.children_with_episode(as_of, team):
+        start = run_start(index.episodes[child], as_of)
+        if start is not None:
+            counts[child] = (start, len(workers_in_run(index.allocations.get(child, ()), start, as_of)))
+    return counts
+
+
+def children_with_at_most_3_workers_pct(index: CaseIndex, as_of: date, team: str | None) -> KpiValue:
+    counts = [n for _, n in worker_counts(index, as_of, team).values()]
+    buckets = Counter("4+" if n >= 4 else str(n) for n in counts)
+    return percentage(
+        "children_with_at_most_3_workers_pct",
+        sum(1 for n in counts if n <= 3),
+        len(counts),
+        breakdown={bucket: buckets[bucket] for bucket in ("0", "1", "2", "3", "4+")},
+    )
+
+
+def iro_midway_visit_pct(index: CaseIndex, window: Window, team: str | None) -> KpiValue:
+    eligible = visited = 0
+    for child, dates in index.review_dates.items():
+        for previous, review in pairwise(dates):
+            if review not in window or not index.in_team(child, team, review):
+                continue
+            eligible += 1
+            if any(previous < d < review for d in index.iro_visit_dates.get(child, ())):
+                visited += 1
+    return percentage("iro_midway_visit_pct", visited, eligible)
