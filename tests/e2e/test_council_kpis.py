@@ -16,9 +16,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import func, select
 
 from steadfast_audit.bootstrap import definition as audit
+from steadfast_audit.directory.models import DirectoryWorker as AuditDirectory
 from steadfast_caseload.bootstrap import definition as caseload
+from steadfast_caseload.directory.models import DirectoryWorker as CaseloadDirectory
 from steadfast_metrics.bootstrap import definition as metrics
 from steadfast_shared.embedded.broker import TansuBroker
 from steadfast_shared.testing import ServiceClient
@@ -94,19 +97,19 @@ async def test_imported_extracts_give_the_independently_calculated_kpis_on_three
     hired = await import_csv(platform["staff"], "workers", council.csv("workers"))
     assert hired["counts"]["created"] == len(council.workers)
 
-    async def worker_known(service: ServiceClient, scope: str) -> bool:
-        last = council.workers[-1]["external_id"]
-        answer = await service.http.get(f"/v1/workers/{last}", headers=service.auth(scope))
-        return answer.status_code == 200
+    async def directory_complete(service: ServiceClient, model: Any) -> bool:
+        async with service.runtime.database.sessionmaker() as session:
+            held = await session.scalar(select(func.count()).select_from(model))
+        return held == len(council.workers)
 
     await wait_until(
-        lambda: worker_known(platform["caseload"], "caseload:read"),
+        lambda: directory_complete(platform["caseload"], CaseloadDirectory),
         timeout=60,
         interval=0.3,
         message="caseload learnt the workers",
     )
     await wait_until(
-        lambda: worker_known(platform["audit"], "audit:read"),
+        lambda: directory_complete(platform["audit"], AuditDirectory),
         timeout=60,
         interval=0.3,
         message="audit learnt the workers",
