@@ -50,10 +50,10 @@ async def test_events_on_the_three_topics_reach_the_loaded_facts(metrics: Servic
     # The redelivered episode is a duplicate to the consumer; the unreadable one is never applied.
     expected = {"steadfast.staff": 1, "steadfast.caseload": 2, "steadfast.audit": 2}
 
-    async def followed() -> list[SourceFreshness] | None:
+    async def followed() -> list[SourceFreshness]:
         async with metrics.runtime.database.sessionmaker() as session:
             sources = await FactsRepository(session).sources()
-        return sources if {s.topic: s.events_applied for s in sources} == expected else None
+        return sources if {s.topic: s.events_applied for s in sources} == expected else []
 
     sources = await wait_until(followed, timeout=30, message="the events were not all applied")
     assert {s.topic: s.newest_event_time for s in sources}["steadfast.audit"] == max(

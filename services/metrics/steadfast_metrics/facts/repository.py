@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Date, and_, func, literal, or_, select, union_all
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import CTE, Select
@@ -75,6 +77,9 @@ from steadfast_shared.codes import EpisodeType
 #: Leavers of the 12 months up to and including ``as_of`` count in the turnover rate (a leap year's
 #: extra day included).
 TURNOVER_DAYS = 367
+
+#: Where a load reads from: a connection holding a snapshot, or the session.
+Reader = AsyncConnection | AsyncSession
 
 #: The statutory visits KPI's episodes.
 VISITED_EPISODES = (EpisodeType.cp, EpisodeType.cla)
@@ -133,11 +138,40 @@ class FactsRepository:
         ]
 
     async def load(self, as_of: date, window_days: int) -> Facts:
-        """The facts every KPI as of ``as_of`` may read (see the module docstring)."""
+        """The facts every KPI as of ``as_of`` may read (see the module docstring), all read from one
+        snapshot of the projections."""
         if window_days < 1:
             raise ValueError("window_days must be at least 1")
-        window_first = as_of - timedelta(days=window_days - 1)
-        previous_first = window_first - timedelta(days=window_days)
+        async with self._snapshot() as reader:
+            return await _Day(reader, as_of, window_days).facts()
+
+    @asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[Reader]:
+        """On PostgreSQL a connection of its own in a ``REPEATABLE READ`` transaction, so events applied
+        while the facts are read are either all in or all out (and the session's own transaction,
+        which may have begun earlier, is not held open longer); on SQLite the session, whose
+        transactions are serializable already."""
+        bind = self.session.bind
+        if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
+            async with bind.connect() as connection:
+                snapshot = await connection.execution_options(isolation_level="REPEATABLE READ")
+                async with snapshot.begin():
+                    yield snapshot
+        else:
+            yield self.session
+
+
+class _Day:
+    """The queries of one load: ``as_of``, the window and the previous window."""
+
+    def __init__(self, reader: Reader, as_of: date, window_days: int) -> None:
+        self.reader = reader
+        self.as_of = as_of
+        self.window_first = as_of - timedelta(days=window_days - 1)
+        self.previous_first = self.window_first - timedelta(days=window_days)
+
+    async def facts(self) -> Facts:
+        as_of, window_first, previous_first = self.as_of, self.window_first, self.previous_first
         return Facts(
             workers=await self._workers(as_of, min(as_of - timedelta(days=TURNOVER_DAYS), previous_first)),
             posts=await self._posts(as_of),
@@ -160,7 +194,7 @@ class FactsRepository:
             or_(FactWorker.end_date.is_(None), FactWorker.end_date > left_after),
         )
         terms: dict[uuid.UUID, list[Terms]] = defaultdict(list)
-        rows = await self.session.execute(
+        rows = await self.reader.execute(
             select(
                 FactTerms.worker_id,
                 FactTerms.effective_from,
@@ -176,7 +210,21 @@ class FactsRepository:
         )
         for worker_id, start, end, role, team, fte, employment in rows:
             terms[worker_id].append(Terms(start, end, role, team, float(fte), employment))
-        workers = await self.session.scalars(select(FactWorker).where(chosen).order_by(FactWorker.id))
+        workers = await self.reader.execute(
+            select(
+                FactWorker.id,
+                FactWorker.start_date,
+                FactWorker.end_date,
+                FactWorker.asye_start,
+                FactWorker.asye_end,
+                FactWorker.protected_development_pct,
+                FactWorker.swe_registration_expiry,
+                FactWorker.external_id,
+                FactWorker.display_name,
+            )
+            .where(chosen)
+            .order_by(FactWorker.id)
+        )
         return tuple(
             Worker(
                 id=w.id,
@@ -196,7 +244,7 @@ class FactsRepository:
     async def _posts(self, as_of: date) -> tuple[Post, ...]:
         established = active_on(FactPost.start_date, FactPost.end_date, as_of)
         holdings: dict[uuid.UUID, list[Holding]] = defaultdict(list)
-        rows = await self.session.execute(
+        rows = await self.reader.execute(
             select(
                 FactPostHolding.post_id,
                 FactPostHolding.worker_id,
@@ -209,7 +257,18 @@ class FactsRepository:
         )
         for post_id, worker_id, start, end in rows:
             holdings[post_id].append(Holding(worker_id, start, end))
-        posts = await self.session.scalars(select(FactPost).where(established).order_by(FactPost.id))
+        posts = await self.reader.execute(
+            select(
+                FactPost.id,
+                FactPost.team,
+                FactPost.role,
+                FactPost.fte,
+                FactPost.start_date,
+                FactPost.end_date,
+            )
+            .where(established)
+            .order_by(FactPost.id)
+        )
         return tuple(
             Post(
                 id=p.id,
@@ -225,7 +284,7 @@ class FactsRepository:
 
     async def _placements(self, as_of: date) -> tuple[Placement, ...]:
         first = financial_year_start(as_of)
-        rows = await self.session.execute(
+        rows = await self.reader.execute(
             select(FactPlacement.id, FactPlacement.team, FactPlacement.start_date, FactPlacement.end_date)
             .where(
                 FactPlacement.removed.is_(False),
@@ -237,7 +296,7 @@ class FactsRepository:
         return tuple(Placement(*row) for row in rows)
 
     async def _surveys(self, as_of: date, first: date) -> tuple[SurveyReturn, ...]:
-        rows = await self.session.execute(
+        rows = await self.reader.execute(
             select(
                 FactSurveyReturn.kind,
                 FactSurveyReturn.returned_date,
@@ -286,7 +345,7 @@ class FactsRepository:
         )
 
     async def _episodes(self, as_of: date) -> tuple[Episode, ...]:
-        rows = await self.session.execute(
+        rows = await self.reader.execute(
             select(
                 FactEpisode.child_id, FactEpisode.episode_type, FactEpisode.start_date, FactEpisode.end_date
             )
@@ -315,7 +374,7 @@ class FactsRepository:
         since = (
             select(asked.c.child_id, func.min(asked.c.since).label("since")).group_by(asked.c.child_id)
         ).subquery("since")
-        rows = await self.session.execute(
+        rows = await self.reader.execute(
             select(
                 FactAllocation.child_id,
                 FactAllocation.worker_id,
@@ -332,7 +391,7 @@ class FactsRepository:
         return tuple(Allocation(*row) for row in rows)
 
     async def _assessments(self, as_of: date, window_first: date) -> tuple[Assessment, ...]:
-        rows = await self.session.execute(
+        rows = await self.reader.execute(
             select(FactAssessment.child_id, FactAssessment.start_date, FactAssessment.completed_date)
             .where(FactAssessment.completed_date.between(window_first, as_of))
             .order_by(FactAssessment.completed_date, FactAssessment.id)
@@ -341,7 +400,7 @@ class FactsRepository:
 
     async def _visits(self, as_of: date) -> tuple[Visit, ...]:
         latest = func.max(FactVisit.visit_date)
-        rows = await self.session.execute(
+        rows = await self.reader.execute(
             select(FactVisit.child_id, latest, FactVisit.visit_type)
             .where(
                 FactVisit.visit_date <= as_of,
@@ -354,7 +413,7 @@ class FactsRepository:
 
     async def _reviews(self, as_of: date, window_first: date) -> tuple[Review, ...]:
         span = self._review_span(as_of, window_first)
-        rows = await self.session.execute(
+        rows = await self.reader.execute(
             select(FactReview.child_id, FactReview.review_date)
             .join(span, span.c.child_id == FactReview.child_id)
             .where(FactReview.review_date >= span.c.since, FactReview.review_date <= as_of)
@@ -364,7 +423,7 @@ class FactsRepository:
 
     async def _iro_visits(self, as_of: date, window_first: date) -> tuple[IroVisit, ...]:
         span = self._review_span(as_of, window_first)
-        rows = await self.session.execute(
+        rows = await self.reader.execute(
             select(FactIroVisit.child_id, FactIroVisit.visit_date)
             .join(span, span.c.child_id == FactIroVisit.child_id)
             .where(FactIroVisit.visit_date >= span.c.since, FactIroVisit.visit_date <= as_of)
@@ -375,7 +434,7 @@ class FactsRepository:
     # -- audit ----------------------------------------------------------------------------------------
 
     async def _audits(self, as_of: date, window_first: date) -> tuple[Audit, ...]:
-        rows = await self.session.execute(
+        rows = await self.reader.execute(
             select(
                 FactAudit.id,
                 FactAudit.audit_type,

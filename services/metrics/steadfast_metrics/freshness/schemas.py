@@ -22,7 +22,7 @@ class PartitionLag(BaseModel):
 class Freshness(BaseModel):
     """How up to date the projections behind an answer are."""
 
-    revision: int = Field(description="the projections' revision (it grows with every event applied)")
+    revision: int = Field(description="the projections' revision (it grows whenever an event changes them)")
     sources: list[SourceRead]
     consumer_lag: list[PartitionLag] = Field(
         description="this replica's consumer lag per assigned partition (empty when it has none)"

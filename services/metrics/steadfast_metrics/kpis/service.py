@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -86,8 +86,8 @@ class KpiService:
 
     async def teams(self, as_of: date) -> list[str]:
         """The teams that have anything to measure on ``as_of``."""
-        facts, _, _ = await self.day(as_of)
-        return teams_of(facts, as_of)
+        facts, strategy, _ = await self.day(as_of)
+        return teams_of(facts, as_of, strategy.document.window_days)
 
     async def day(self, as_of: date) -> tuple[Facts, StrategyRead, Freshness]:
         """The facts of ``as_of`` (cached), the strategy in force and how fresh the facts are."""
@@ -151,14 +151,16 @@ def _round(number: float | None) -> float | None:
     return None if number is None else round(number, 4 if abs(number) < 1 else 2)
 
 
-def teams_of(facts: Facts, as_of: date) -> list[str]:
+def teams_of(facts: Facts, as_of: date, window_days: int) -> list[str]:
+    """The teams with a worker or a post on ``as_of``, or an audit, placement or survey in the window."""
+    first = as_of - timedelta(days=window_days - 1)
     teams: set[str] = set()
     for worker in facts.workers:
         terms = worker.terms_on(as_of)
         if terms is not None:
             teams.add(terms.team)
     teams.update(p.team for p in facts.posts if active_on(p.start_date, p.end_date, as_of))
-    teams.update(a.team for a in facts.audits)
+    teams.update(a.team for a in facts.audits if a.completed_date and first <= a.completed_date <= as_of)
     teams.update(p.team for p in facts.placements)
-    teams.update(s.team for s in facts.surveys if s.team)
+    teams.update(s.team for s in facts.surveys if s.team and first <= s.returned_date <= as_of)
     return sorted(teams)
