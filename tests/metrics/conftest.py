@@ -367,11 +367,13 @@ async def projections(make_database: Callable[..., Awaitable[str]]) -> AsyncIter
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def metrics(start_service: Callable[..., Awaitable[ServiceClient]]) -> ServiceClient:
-    """The metrics service, its projections consumer reading topics of its own."""
+    """The metrics service, its projections consumer reading topics of its own, with no snapshot
+    schedule (tests take snapshots on demand; tests/metrics/test_snapshot_schedule.py runs it)."""
     unique = uuid.uuid4().hex
     return await start_service(
         definition,
         staff_topic=f"test.staff.{unique}",
         caseload_topic=f"test.caseload.{unique}",
         audit_topic=f"test.audit.{unique}",
+        snapshot_interval_days=0,  # no scheduled snapshot of "today" in the tests' histories
     )
