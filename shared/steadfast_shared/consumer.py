@@ -17,15 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable
+import weakref
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
-from prometheus_client import Counter, Gauge
+from prometheus_client import REGISTRY, Counter, Gauge
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -55,6 +59,30 @@ EVENT_AGE = Gauge(
     "Now minus the time of the newest event processed",
     ["consumer"],
 )
+
+#: The consumers of this process, for the scrape-time freshness gauge below.
+_RUNNING: weakref.WeakSet[IdempotentConsumer] = weakref.WeakSet()
+
+
+class _FreshnessCollector(Collector):
+    """``steadfast_consumer_newest_event_age_seconds{consumer, topic}``: now minus the time of the newest
+    event a consumer has processed from the topic, computed at each scrape (so it grows while nothing
+    arrives, which a value set at processing time would not show)."""
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "steadfast_consumer_newest_event_age_seconds",
+            "Now minus the time of the newest event processed, per consumer and topic",
+            labels=["consumer", "topic"],
+        )
+        now = utcnow()
+        for consumer in list(_RUNNING):
+            for topic, newest in sorted(consumer.newest_event_time.items()):
+                family.add_metric([consumer.name, topic], max(0.0, (now - newest).total_seconds()))
+        yield family
+
+
+REGISTRY.register(_FreshnessCollector())
 
 Handler = Callable[[UnitOfWork, CloudEvent], Awaitable[None]]
 
@@ -128,6 +156,9 @@ class IdempotentConsumer:
         self._consumer: AIOKafkaConsumer | None = None
         #: Messages behind the end of each assigned partition, as last measured: (topic, partition) -> lag.
         self.partition_lag: dict[tuple[str, int], int] = {}
+        #: The time of the newest event processed from each topic.
+        self.newest_event_time: dict[str, datetime] = {}
+        _RUNNING.add(self)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -209,6 +240,9 @@ class IdempotentConsumer:
             try:
                 outcome = await self._apply(event, record)
                 PROCESSED.labels(self.name, outcome).inc()
+                newest = self.newest_event_time.get(record.topic)
+                if newest is None or event.time > newest:
+                    self.newest_event_time[record.topic] = event.time
                 if outcome == "duplicate":
                     self.stats.duplicates += 1
                 else:

@@ -76,3 +76,21 @@ async def test_events_on_the_three_topics_reach_the_loaded_facts(metrics: Servic
     dead = await read_records(bootstrap, settings.caseload_topic + ".dlq", expect=1, timeout=30)
     assert [r.value for r in dead] == [unreadable.to_json()]
     assert dict(dead[0].headers)["dlq_consumer"] == b"metrics-projections"
+
+    # Freshness on /metrics: the newest event's age per topic (computed at the scrape), and the lag.
+    scraped = (await metrics.http.get("/metrics")).text
+    age_lines = [
+        line
+        for line in scraped.splitlines()
+        if line.startswith('steadfast_consumer_newest_event_age_seconds{consumer="metrics-projections"')
+    ]
+    assert {line.split('topic="')[1].split('"')[0] for line in age_lines} == {
+        settings.staff_topic,
+        settings.caseload_topic,
+        settings.audit_topic,
+    }
+    assert all(float(line.rsplit(" ", 1)[1]) >= 0 for line in age_lines)
+    assert (
+        f'steadfast_consumer_lag{{consumer="metrics-projections",partition="0",topic="{settings.staff_topic}"}}'
+        in scraped
+    )
