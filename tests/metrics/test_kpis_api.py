@@ -213,8 +213,8 @@ async def test_snapshots_make_the_history_and_its_forecast(metrics: ServiceClien
             extra.append(event(EpisodeRecorded, episode(child, EpisodeType.cin, day)))
             extra.append(event(AllocationStarted, allocation(child, a_id, day)))
     await seed(metrics, *extra)
-    for day in ("2015-02-02", "2015-02-09", "2015-02-16", "2015-02-23", "2015-03-02"):
-        taken = await metrics.http.post(f"/v1/snapshots?as_of={day}", headers=metrics.auth(*WRITE))
+    for taken_on in ("2015-02-02", "2015-02-09", "2015-02-16", "2015-02-23", "2015-03-02"):
+        taken = await metrics.http.post(f"/v1/snapshots?as_of={taken_on}", headers=metrics.auth(*WRITE))
         assert taken.status_code == 201, taken.text
         assert taken.json()["teams"] == ["ACIN1", "PC3"]
     again = await metrics.http.post("/v1/snapshots?as_of=2015-03-02", headers=metrics.auth(*WRITE))

@@ -15,12 +15,13 @@ from steadfast_metrics.settings import MetricsSettings
 from steadfast_shared.dates import today
 from steadfast_shared.db import create_database
 from steadfast_shared.service import Runtime
+from steadfast_shared.settings import Environment
 from tests.metrics.conftest import Projections
 
 
 def schedule(projections: Projections, interval: int = 7) -> SnapshotSchedule:
     settings = MetricsSettings(
-        environment="test", database_url="sqlite+aiosqlite://", snapshot_interval_days=interval
+        environment=Environment.test, database_url="sqlite+aiosqlite://", snapshot_interval_days=interval
     )
     return SnapshotSchedule(Runtime(definition=definition, settings=settings, database=projections.database))
 

@@ -9,6 +9,7 @@ from steadfast_metrics.facts.consumer import projections_consumer
 from steadfast_metrics.history.endpoints import router as history_router
 from steadfast_metrics.history.schedule import SnapshotSchedule
 from steadfast_metrics.kpis.endpoints import router as kpis_router
+from steadfast_metrics.rebuild.commands import COMMANDS
 from steadfast_metrics.settings import MetricsSettings
 from steadfast_metrics.strategy.endpoints import router as strategy_router
 from steadfast_metrics.watchlists.endpoints import router as watchlists_router
@@ -30,4 +31,5 @@ definition = ServiceDefinition(
     port=8004,
     consumers=(projections_consumer,),
     tasks=(SnapshotSchedule,),
+    commands=COMMANDS,
 )
