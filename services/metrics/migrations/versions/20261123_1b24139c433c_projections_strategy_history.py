@@ -89,6 +89,7 @@ def upgrade() -> None:
         "fact_episodes",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("child_id", sa.Uuid(), nullable=False),
+        sa.Column("child_external_id", sa.String(length=100), nullable=False),
         sa.Column(
             "episode_type",
             sa.Enum("assessment", "cin", "cp", "cla", name="episodetype", native_enum=False, length=40),

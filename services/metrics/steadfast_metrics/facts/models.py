@@ -162,6 +162,8 @@ class FactEpisode(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     child_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    #: The source system's id of the child (pseudonymous), for the watch lists.
+    child_external_id: Mapped[str] = mapped_column(String(100), nullable=False)
     episode_type: Mapped[EpisodeType] = mapped_column(code_enum(EpisodeType), nullable=False)
     start_date: Mapped[date] = mapped_column(Date, nullable=False)
     end_date: Mapped[date | None] = mapped_column(Date)

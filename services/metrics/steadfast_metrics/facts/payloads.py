@@ -117,6 +117,7 @@ class HealthCheckPayload(SurveyPayload):
 
 class ChildRecordPayload(Payload):
     child_id: uuid.UUID
+    child_external_id: str
     #: The child's version after the change: orders the events about each of the child's records.
     child_version: int
 

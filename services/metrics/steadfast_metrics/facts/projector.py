@@ -301,6 +301,7 @@ def _episode(e: EpisodePayload) -> Upsert:
     values = {
         "id": e.episode_id,
         "child_id": e.child_id,
+        "child_external_id": e.child_external_id,
         "episode_type": e.episode_type,
         "start_date": e.start_date,
         "end_date": e.end_date,

@@ -172,11 +172,12 @@ class _Day:
 
     async def facts(self) -> Facts:
         as_of, window_first, previous_first = self.as_of, self.window_first, self.previous_first
+        episodes, child_external_ids = await self._episodes(as_of)
         return Facts(
             workers=await self._workers(as_of, min(as_of - timedelta(days=TURNOVER_DAYS), previous_first)),
             posts=await self._posts(as_of),
             placements=await self._placements(as_of),
-            episodes=await self._episodes(as_of),
+            episodes=episodes,
             allocations=await self._allocations(as_of, window_first),
             assessments=await self._assessments(as_of, window_first),
             visits=await self._visits(as_of),
@@ -184,6 +185,7 @@ class _Day:
             iro_visits=await self._iro_visits(as_of, window_first),
             audits=await self._audits(as_of, window_first),
             surveys=await self._surveys(as_of, previous_first),
+            child_external_ids=child_external_ids,
         )
 
     # -- staff ----------------------------------------------------------------------------------------
@@ -344,10 +346,15 @@ class _Day:
             .cte("review_span")
         )
 
-    async def _episodes(self, as_of: date) -> tuple[Episode, ...]:
+    async def _episodes(self, as_of: date) -> tuple[tuple[Episode, ...], dict[uuid.UUID, str]]:
+        """The episodes that may matter on ``as_of``, and their children's source-system ids."""
         rows = await self.reader.execute(
             select(
-                FactEpisode.child_id, FactEpisode.episode_type, FactEpisode.start_date, FactEpisode.end_date
+                FactEpisode.child_id,
+                FactEpisode.episode_type,
+                FactEpisode.start_date,
+                FactEpisode.end_date,
+                FactEpisode.child_external_id,
             )
             .where(
                 FactEpisode.start_date <= as_of,
@@ -355,7 +362,12 @@ class _Day:
             )
             .order_by(FactEpisode.child_id, FactEpisode.start_date, FactEpisode.id)
         )
-        return tuple(Episode(*row) for row in rows)
+        episodes = []
+        names: dict[uuid.UUID, str] = {}
+        for child_id, episode_type, start, end, external_id in rows:
+            episodes.append(Episode(child_id, episode_type, start, end))
+            names[child_id] = external_id
+        return tuple(episodes), names
 
     async def _allocations(self, as_of: date, window_first: date) -> tuple[Allocation, ...]:
         span = self._review_span(as_of, window_first)
