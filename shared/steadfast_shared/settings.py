@@ -46,6 +46,9 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str | None = None
 
     relay_enabled: bool = True
+    #: Run the service's consumers inside ``serve``; off on replicas that only answer requests while
+    #: another Deployment consumes (the consumers' group spreads partitions over the replicas that run them).
+    consumers_enabled: bool = True
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_poll_interval_seconds: float = Field(default=0.2, gt=0)
     #: Published outbox rows are kept this long so they can be republished to a broker that lost them.

@@ -9,13 +9,16 @@ the running service's own database.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from steadfast_audit.events import AuditModerated, AuditRecorded
 from steadfast_caseload.events import AllocationStarted, EpisodeRecorded, VisitRecorded
+from steadfast_metrics.bootstrap import definition
 from steadfast_metrics.facts.projector import apply_event
 from steadfast_shared.codes import EmploymentType, EpisodeType, Grade, Role, VisitType
 from steadfast_shared.events import CloudEvent
@@ -23,6 +26,14 @@ from steadfast_shared.testing import ServiceClient
 from steadfast_shared.uow import UnitOfWork
 from steadfast_staff.events import WorkerHired
 from tests.metrics.conftest import allocation, audit, episode, event, terms, visit, worker
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def metrics(start_service: Callable[..., Awaitable[ServiceClient]]) -> ServiceClient:
+    """The service answering requests only: these tests apply the events themselves, so no consumer
+    (and no snapshot schedule) runs beside it."""
+    return await start_service(definition, consumers_enabled=False, snapshot_interval_days=0)
+
 
 READ = ("metrics:read",)
 WRITE = ("metrics:read", "strategy:write")

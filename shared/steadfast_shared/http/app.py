@@ -67,7 +67,8 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             background.append((relay.stop, asyncio.create_task(relay.run(), name=f"{definition.name}-relay")))
         #: The consumers and tasks by name, for endpoints that report on them (a consumer's lag, say).
         app.state.background_tasks = {}
-        for factory in (*definition.consumers, *definition.tasks):
+        consumers = definition.consumers if settings.consumers_enabled else ()
+        for factory in (*consumers, *definition.tasks):
             worker = factory(runtime)
             app.state.background_tasks[worker.name] = worker
             background.append((worker.stop, asyncio.create_task(worker.run(), name=worker.name)))
