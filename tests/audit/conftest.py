@@ -26,9 +26,9 @@ WRITE = ("audit:read", "audit:write")
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def audit(start_service: Callable[..., Awaitable[ServiceClient]]) -> ServiceClient:
-    """The audit service, its directory consumer on a topic of its own: tests fill the directory with
-    :func:`seed_directory`."""
-    return await start_service(definition, staff_topic=f"test.staff.{uuid.uuid4().hex}")
+    """The audit service answering requests, with no consumer: tests fill the worker directory with
+    :func:`seed_directory` (the directory consumer over the broker has tests of its own)."""
+    return await start_service(definition, consumers_enabled=False)
 
 
 async def seed_directory(service: ServiceClient, *workers: Worker) -> dict[str, uuid.UUID]:

@@ -23,9 +23,9 @@ WRITE = ("caseload:read", "caseload:write")
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def caseload(start_service: Callable[..., Awaitable[ServiceClient]]) -> ServiceClient:
-    """The caseload service, its directory consumer on a topic of its own (so that no other test's staff
-    events reach it): tests fill the directory with :func:`seed_directory`."""
-    return await start_service(definition, staff_topic=f"test.staff.{uuid.uuid4().hex}")
+    """The caseload service answering requests, with no consumer: tests fill the worker directory with
+    :func:`seed_directory` (the directory consumer over the broker is tested in test_caseloads_api)."""
+    return await start_service(definition, consumers_enabled=False)
 
 
 async def seed_directory(caseload: ServiceClient, *workers: Worker) -> dict[str, uuid.UUID]:
