@@ -38,14 +38,32 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and not is_bank_holiday(day)
 
 
+@lru_cache(maxsize=256)
+def _working_days_before(year: int) -> tuple[int, ...]:
+    """For each day of ``year`` (by day of the year, from 0), the working days from 1 January up to and
+    including it: a year's table is built once, so counting across years is a few subtractions."""
+    counts = []
+    total = 0
+    day = date(year, 1, 1)
+    while day.year == year:
+        total += is_working_day(day)
+        counts.append(total)
+        day += timedelta(days=1)
+    return tuple(counts)
+
+
+def _working_days_through(day: date) -> int:
+    """Working days from 1 January of ``day``'s year up to and including ``day``."""
+    return _working_days_before(day.year)[day.timetuple().tm_yday - 1]
+
+
 def working_days_between(a: date, b: date) -> int:
     """The number of working days D with ``a < D <= b`` (0 when ``b <= a``)."""
-    count = 0
-    day = a + timedelta(days=1)
-    while day <= b:
-        if is_working_day(day):
-            count += 1
-        day += timedelta(days=1)
+    if b <= a:
+        return 0
+    count = _working_days_through(b) - _working_days_through(a)
+    for year in range(a.year, b.year):
+        count += _working_days_before(year)[-1]
     return count
 
 
