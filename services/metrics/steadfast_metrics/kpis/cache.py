@@ -10,9 +10,11 @@ fresh it is. Statuses are never cached: they are judged against the strategy at 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Generic, TypeVar
@@ -62,6 +64,19 @@ class KpiCache:
         self.max_age = max_age_seconds
         self.facts: _Lru[Facts] = _Lru(facts_entries)
         self.values: _Lru[Mapping[str, KpiValue]] = _Lru(value_entries)
+        self._locks: dict[tuple[object, ...], asyncio.Lock] = {}
+
+    @contextlib.asynccontextmanager
+    async def computing(self, *key: object) -> AsyncIterator[None]:
+        """One computation of ``key`` at a time in this process: requests that arrive while the facts
+        of a day are being loaded wait for them, then find them cached, instead of loading them again."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and self._locks.get(key) is lock:
+                del self._locks[key]
 
     def get_facts(self, as_of: date, window_days: int, revision: int) -> Entry[Facts] | None:
         return self.facts.get((as_of, window_days), revision, self.max_age)

@@ -96,27 +96,29 @@ class KpiService:
         return facts, strategy, fresh
 
     async def _facts(self, as_of: date, window_days: int) -> tuple[Facts, int, Freshness]:
-        revision = await self.facts.revision()
-        entry = self.cache.get_facts(as_of, window_days, revision)
-        if entry is None:
-            computed_at = utcnow()
-            loaded = await self.facts.load(as_of, window_days)
-            entry = self.cache.put_facts(as_of, window_days, revision, loaded, computed_at)
+        async with self.cache.computing("facts", as_of, window_days):
+            revision = await self.facts.revision()
+            entry = self.cache.get_facts(as_of, window_days, revision)
+            if entry is None:
+                computed_at = utcnow()
+                loaded = await self.facts.load(as_of, window_days)
+                entry = self.cache.put_facts(as_of, window_days, revision, loaded, computed_at)
         fresh = freshness(entry.revision, await self.facts.sources(), self.lag, entry.computed_at)
         return entry.value, entry.revision, fresh
 
     async def _values(
         self, as_of: date, team: str | None, strategy: StrategyRead
     ) -> tuple[Mapping[str, KpiValue], Freshness]:
-        revision = await self.facts.revision()
-        entry = self.cache.get_values(as_of, team, strategy.version, revision)
-        if entry is not None:
-            sources = await self.facts.sources()
-            return entry.value, freshness(entry.revision, sources, self.lag, entry.computed_at)
-        facts, facts_revision, fresh = await self._facts(as_of, strategy.document.window_days)
-        values = compute_kpis(facts, strategy.document, as_of, team)
-        self.cache.put_values(as_of, team, strategy.version, facts_revision, values, fresh.computed_at)
-        return values, fresh
+        async with self.cache.computing("values", as_of, team, strategy.version):
+            revision = await self.facts.revision()
+            entry = self.cache.get_values(as_of, team, strategy.version, revision)
+            if entry is not None:
+                sources = await self.facts.sources()
+                return entry.value, freshness(entry.revision, sources, self.lag, entry.computed_at)
+            facts, facts_revision, fresh = await self._facts(as_of, strategy.document.window_days)
+            values = compute_kpis(facts, strategy.document, as_of, team)
+            self.cache.put_values(as_of, team, strategy.version, facts_revision, values, fresh.computed_at)
+            return values, fresh
 
 
 def answer(value: KpiValue, strategy: StrategyRead, as_of: date) -> KpiAnswer:
