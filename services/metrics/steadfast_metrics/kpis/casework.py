@@ -70,6 +70,7 @@ class CaseIndex:
 
     def __init__(self, facts: Facts) -> None:
         self.workers: dict[uuid.UUID, Worker] = {w.id: w for w in facts.workers}
+        self._teams: dict[tuple[uuid.UUID, date], str | None] = {}
         self.allocations = _by_child(facts.allocations)
         self.episodes = _by_child(facts.episodes)
         self.visit_dates: dict[uuid.UUID, list[date]] = defaultdict(list)
@@ -84,9 +85,13 @@ class CaseIndex:
             self.iro_visit_dates[iro_visit.child_id].append(iro_visit.visit_date)
 
     def team_of(self, worker_id: uuid.UUID, day: date) -> str | None:
-        worker = self.workers.get(worker_id)
-        terms = worker.terms_on(day) if worker is not None else None
-        return terms.team if terms is not None else None
+        """The worker's team on ``day`` (remembered: thousands of allocations share a few workers)."""
+        key = (worker_id, day)
+        if key not in self._teams:
+            worker = self.workers.get(worker_id)
+            terms = worker.terms_on(day) if worker is not None else None
+            self._teams[key] = terms.team if terms is not None else None
+        return self._teams[key]
 
     def in_team(self, child_id: uuid.UUID, team: str | None, day: date) -> bool:
         """Whether the child is allocated on ``day`` to a worker of ``team`` (always, for no team)."""
