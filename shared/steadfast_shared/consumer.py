@@ -60,7 +60,7 @@ EVENT_AGE = Gauge(
     ["consumer"],
 )
 
-#: The consumers of this process, for the scrape-time freshness gauge below.
+#: The consumers running in this process, for the scrape-time freshness gauge below.
 _RUNNING: weakref.WeakSet[IdempotentConsumer] = weakref.WeakSet()
 
 
@@ -158,7 +158,6 @@ class IdempotentConsumer:
         self.partition_lag: dict[tuple[str, int], int] = {}
         #: The time of the newest event processed from each topic.
         self.newest_event_time: dict[str, datetime] = {}
-        _RUNNING.add(self)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -174,11 +173,15 @@ class IdempotentConsumer:
                 error=repr(state.outcome.exception()) if state.outcome else None,
             ),
         )
-        async for attempt in retrying:
-            with attempt:
-                await self._consume()
-            if self._stopping.is_set():
-                return
+        _RUNNING.add(self)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    await self._consume()
+                if self._stopping.is_set():
+                    return
+        finally:
+            _RUNNING.discard(self)
 
     async def _consume(self) -> None:
         await ensure_topics(
