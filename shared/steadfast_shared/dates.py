@@ -6,6 +6,7 @@ never from a hand-written list.
 
 from __future__ import annotations
 
+import bisect
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -68,11 +69,15 @@ def working_days_between(a: date, b: date) -> int:
 
 
 def add_working_days(start: date, n: int) -> date:
-    """The date ``n`` working days after ``start`` (so ``working_days_between(start, result) == n``)."""
-    day = start
-    remaining = n
-    while remaining > 0:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            remaining -= 1
-    return day
+    """The date ``n`` working days after ``start`` (so ``working_days_between(start, result) == n``):
+    the first day whose count from 1 January reaches the start's count plus ``n``, found by bisection."""
+    if n <= 0:
+        return start
+    year = start.year
+    wanted = _working_days_through(start) + n
+    table = _working_days_before(year)
+    while wanted > table[-1]:
+        wanted -= table[-1]
+        year += 1
+        table = _working_days_before(year)
+    return date(year, 1, 1) + timedelta(days=bisect.bisect_left(table, wanted))

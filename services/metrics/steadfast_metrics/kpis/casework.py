@@ -71,6 +71,7 @@ class CaseIndex:
     def __init__(self, facts: Facts) -> None:
         self.workers: dict[uuid.UUID, Worker] = {w.id: w for w in facts.workers}
         self._teams: dict[tuple[uuid.UUID, date], str | None] = {}
+        self._child_teams: dict[tuple[uuid.UUID, date], frozenset[str | None]] = {}
         self.allocations = _by_child(facts.allocations)
         self.episodes = _by_child(facts.episodes)
         self.visit_dates: dict[uuid.UUID, list[date]] = defaultdict(list)
@@ -97,10 +98,15 @@ class CaseIndex:
         """Whether the child is allocated on ``day`` to a worker of ``team`` (always, for no team)."""
         if team is None:
             return True
-        return any(
-            active_on(a.start_date, a.end_date, day) and self.team_of(a.worker_id, day) == team
-            for a in self.allocations.get(child_id, ())
-        )
+        key = (child_id, day)
+        teams = self._child_teams.get(key)
+        if teams is None:
+            teams = self._child_teams[key] = frozenset(
+                self.team_of(a.worker_id, day)
+                for a in self.allocations.get(child_id, ())
+                if active_on(a.start_date, a.end_date, day)
+            )
+        return team in teams
 
     def children_with_episode(
         self, day: date, team: str | None, types: Sequence[EpisodeType] | None = None
