@@ -72,12 +72,12 @@ def test_an_unknown_kpi_is_refused() -> None:
         compute_kpis(Facts(), STRATEGY, AS_OF, ids=["permanent_rate", "caseload_happiness"])
 
 
-def test_with_no_records_every_kpi_has_no_value_but_the_count_of_placements_is_zero() -> None:
+def test_with_no_records_no_kpi_has_a_value_not_even_the_count_of_placements() -> None:
     answer = compute_kpis(Facts(), STRATEGY, AS_OF)
-    assert {k: v.value for k, v in answer.items() if v.value is not None} == {"students_per_year": 0.0}
+    assert {k: v.value for k, v in answer.items() if v.value is not None} == {}
 
 
-def test_an_empty_team_has_no_value_for_any_kpi_but_zero_placements() -> None:
+def test_an_empty_team_has_no_value_for_any_kpi() -> None:
     # Every kind of record exists for team T1 (or no team); team EMPTY has none of them.
     example = worked_example()
     child = example.facts.allocations[0].child_id
@@ -104,7 +104,7 @@ def test_an_empty_team_has_no_value_for_any_kpi_but_zero_placements() -> None:
     # 0 of 3.5 FTE), so the team's missing values are the team filter's doing.
     assert {k for k, v in council.items() if v.value is None} == {"child_family_experience"}
     assert council["turnover_rate"].value == 0.0
-    assert {k: v.value for k, v in empty.items() if v.value is not None} == {"students_per_year": 0.0}
+    assert {k: v.value for k, v in empty.items() if v.value is not None} == {}
     assert empty["students_per_year"].breakdown == {"financial_year": "2014-15"}
 
 

@@ -23,8 +23,8 @@ Workers (:mod:`~steadfast_metrics.kpis.workforce`)
     - ``nqsw_protected_development_pct``: the mean over the NQSWs who have a value recorded; NQSWs without
       one are left out (and counted in the breakdown as ``nqsws_without_value``).
     - ``students_per_year``: placements whose start date falls in the financial year (1 April - 31 March)
-      containing ``as_of``, including those booked to start later that year. The value is always a count:
-      no placement is a real 0, not missing data.
+      containing ``as_of``, including those booked to start later that year. A year with no placement has
+      no eligible record, so its value is null (``no_data``), as SPEC section 3 rules for every KPI.
     - Vacancy FTE: the FTE of established posts active on ``as_of`` held by no non-agency worker in post
       (a post held by an agency worker is vacant; a held post is not vacant whatever the holder's FTE).
     - Turnover: the FTE on their last day (``end_date`` - 1) of the qualified non-agency workers whose

@@ -233,9 +233,10 @@ def financial_year(day: date) -> tuple[date, date]:
 def students_per_year(placements: Iterable[Placement], as_of: date, team: str | None) -> KpiValue:
     start, end = financial_year(as_of)
     count = sum(1 for p in placements if start <= p.start_date < end and (team is None or p.team == team))
+    # SPEC section 3: no eligible record (no placement starting in the year) is null, never 0.
     return KpiValue(
         "students_per_year",
-        float(count),
+        float(count) if count else None,
         numerator=count,
         breakdown={"financial_year": f"{start.year}-{(start.year + 1) % 100:02d}"},
     )
