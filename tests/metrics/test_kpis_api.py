@@ -321,3 +321,16 @@ async def test_a_moderated_audit_counts_with_its_moderated_grade(metrics: Servic
     assert kpis["audits_good_or_better_pct"]["value"] == 50.0
     assert kpis["audits_inadequate_pct"]["value"] == 50.0
     assert kpis["audits_inadequate_pct"]["status"] == "not_met"
+
+
+async def test_a_day_outside_the_calendar_the_kpis_can_reach_is_a_problem_not_a_crash(
+    metrics: ServiceClient,
+) -> None:
+    for path in ("/v1/kpis", "/v1/kpis/average_caseload", "/v1/watch-lists"):
+        for day in ("0001-01-01", "9999-12-31"):
+            answer = await metrics.http.get(f"{path}?as_of={day}", headers=metrics.auth(*READ))
+            assert answer.status_code == 422, (path, day, answer.text)
+            assert answer.headers["content-type"].startswith("application/problem+json")
+            assert answer.json()["errors"][0]["field"] == "as_of"
+    snapshot = await metrics.http.post("/v1/snapshots?as_of=0001-01-01", headers=metrics.auth(*WRITE))
+    assert snapshot.status_code == 422

@@ -1,5 +1,6 @@
 from pydantic import Field
 
+from steadfast_shared.service import Runtime
 from steadfast_shared.settings import ServiceSettings, service_config
 
 
@@ -25,3 +26,11 @@ class MetricsSettings(ServiceSettings):
     #: While events keep arriving, a computed answer is reused for up to this many seconds (every answer
     #: says when it was computed); with no new event it is reused until one arrives.
     kpi_cache_seconds: float = Field(default=2.0, ge=0)
+
+
+def metrics_settings(runtime: Runtime) -> MetricsSettings:
+    """The running service's settings, typed (every metrics component reads its own fields from them)."""
+    settings = runtime.settings
+    if not isinstance(settings, MetricsSettings):
+        raise TypeError(f"the metrics service needs MetricsSettings, not {type(settings).__name__}")
+    return settings

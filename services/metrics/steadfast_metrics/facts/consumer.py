@@ -7,7 +7,7 @@ partitions of the three topics; one aggregate's events stay on one partition, so
 from __future__ import annotations
 
 from steadfast_metrics.facts.projector import apply_event
-from steadfast_metrics.settings import MetricsSettings
+from steadfast_metrics.settings import metrics_settings
 from steadfast_shared.consumer import IdempotentConsumer
 from steadfast_shared.service import Runtime
 
@@ -16,9 +16,7 @@ GROUP = "metrics-projections"
 
 def projections_consumer(runtime: Runtime) -> IdempotentConsumer:
     """The consumer factory listed in the service definition's ``consumers``."""
-    settings = runtime.settings
-    if not isinstance(settings, MetricsSettings):
-        raise TypeError(f"the projections consumer needs MetricsSettings, not {type(settings).__name__}")
+    settings = metrics_settings(runtime)
     return IdempotentConsumer(
         name=GROUP,
         topics=[settings.staff_topic, settings.caseload_topic, settings.audit_topic],

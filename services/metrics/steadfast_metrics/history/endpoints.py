@@ -10,7 +10,7 @@ from steadfast_metrics.history.repository import SnapshotRepository
 from steadfast_metrics.history.schemas import KpiHistory, SnapshotTaken
 from steadfast_metrics.history.service import HistoryService
 from steadfast_metrics.kpis.endpoints import AsOf, KpiId, Team, kpi_service
-from steadfast_metrics.settings import MetricsSettings
+from steadfast_metrics.settings import metrics_settings
 from steadfast_shared.dates import today
 from steadfast_shared.errors import ValidationFailed
 from steadfast_shared.http.app import new_router
@@ -23,8 +23,7 @@ router = new_router("/v1", tags=["history"])
 
 
 def history_service(request: Request, uow: UnitOfWork, runtime: Runtime) -> HistoryService:
-    settings = runtime.settings
-    assert isinstance(settings, MetricsSettings)
+    settings = metrics_settings(runtime)
     return HistoryService(
         SnapshotRepository(uow.session), kpi_service(request, uow, runtime), settings.forecast_points
     )

@@ -19,7 +19,7 @@ from steadfast_metrics.history.repository import SnapshotRepository
 from steadfast_metrics.history.service import HistoryService
 from steadfast_metrics.kpis.cache import KpiCache
 from steadfast_metrics.kpis.service import KpiService
-from steadfast_metrics.settings import MetricsSettings
+from steadfast_metrics.settings import metrics_settings
 from steadfast_shared.dates import today
 from steadfast_shared.service import Runtime
 
@@ -32,8 +32,7 @@ class SnapshotSchedule:
     name = "metrics-snapshot-schedule"
 
     def __init__(self, runtime: Runtime) -> None:
-        settings = runtime.settings
-        assert isinstance(settings, MetricsSettings)
+        settings = metrics_settings(runtime)
         self.settings = settings
         self.database = runtime.database
         self._stopping = asyncio.Event()

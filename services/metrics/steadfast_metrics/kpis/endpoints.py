@@ -10,7 +10,7 @@ from steadfast_metrics.kpis.cache import KpiCache
 from steadfast_metrics.kpis.catalogue import KPI_IDS
 from steadfast_metrics.kpis.schemas import KpiReading, KpiReport
 from steadfast_metrics.kpis.service import KpiService
-from steadfast_metrics.settings import MetricsSettings
+from steadfast_metrics.settings import metrics_settings
 from steadfast_shared.dates import today
 from steadfast_shared.http.app import new_router
 from steadfast_shared.http.deps import RuntimeDep, UoWDep
@@ -22,8 +22,17 @@ router = new_router("/v1/kpis", tags=["kpis"])
 #: The consumer whose lag the answers report (see steadfast_metrics.facts.consumer).
 PROJECTIONS_CONSUMER = "metrics-projections"
 
+#: The days a KPI can be asked for: wide enough for any council's records, narrow enough that a window
+#: or a year back (or a working day ahead) never leaves the calendar.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
 AsOf = Annotated[
-    date | None, Query(description="the day the KPIs are measured on (YYYY-MM-DD); default today")
+    date | None,
+    Query(
+        ge=FIRST_DAY,
+        le=LAST_DAY,
+        description=f"the day measured (YYYY-MM-DD, {FIRST_DAY} to {LAST_DAY}); default today",
+    ),
 ]
 Team = Annotated[
     str | None,
@@ -39,8 +48,7 @@ KpiId = Annotated[str, Path(description=f"one of: {', '.join(KPI_IDS)}")]
 
 def kpi_service(request: Request, uow: UnitOfWork, runtime: Runtime) -> KpiService:
     """The KPI service of this request, with the process's cache and this replica's consumer lag."""
-    settings = runtime.settings
-    assert isinstance(settings, MetricsSettings)
+    settings = metrics_settings(runtime)
     cache: KpiCache | None = getattr(request.app.state, "kpi_cache", None)
     if cache is None:
         cache = request.app.state.kpi_cache = KpiCache(settings.kpi_cache_seconds)

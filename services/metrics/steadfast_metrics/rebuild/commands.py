@@ -39,7 +39,7 @@ from steadfast_metrics.kpis.cache import KpiCache
 from steadfast_metrics.kpis.service import KpiService
 from steadfast_metrics.rebuild.consistency import check_consistency
 from steadfast_metrics.rebuild.service import RebuildRefused, RebuildResult, rebuild_projections
-from steadfast_metrics.settings import MetricsSettings
+from steadfast_metrics.settings import metrics_settings
 from steadfast_shared.dates import today
 from steadfast_shared.db import Database, create_database
 from steadfast_shared.db.migrations import upgrade
@@ -47,13 +47,6 @@ from steadfast_shared.service import Runtime, ServiceCommand
 
 #: Events a transaction of the rebuild applies.
 DEFAULT_BATCH_SIZE = 1000
-
-
-def _settings(runtime: Runtime) -> MetricsSettings:
-    settings = runtime.settings
-    if not isinstance(settings, MetricsSettings):
-        raise TypeError(f"the metrics commands need MetricsSettings, not {type(settings).__name__}")
-    return settings
 
 
 def _shown(url: str) -> str:
@@ -77,7 +70,7 @@ async def _rebuild_into(runtime: Runtime, url: str, batch_size: int) -> tuple[Da
     await _migrate(runtime, url)
     database = create_database(url, pool_size=2)
     try:
-        return database, await rebuild_projections(database, _settings(runtime), batch_size=batch_size)
+        return database, await rebuild_projections(database, metrics_settings(runtime), batch_size=batch_size)
     except BaseException:
         await database.dispose()
         raise
@@ -96,7 +89,7 @@ def _configure_rebuild(parser: argparse.ArgumentParser) -> None:
 
 
 async def _rebuild(runtime: Runtime, args: argparse.Namespace) -> int:
-    settings = _settings(runtime)
+    settings = metrics_settings(runtime)
     try:
         if args.into is None:
             result = await rebuild_projections(
@@ -166,7 +159,7 @@ async def scratch_database(live_url: str) -> AsyncIterator[str]:
 
 
 async def _check(runtime: Runtime, args: argparse.Namespace) -> int:
-    settings = _settings(runtime)
+    settings = metrics_settings(runtime)
     days = sorted(set(args.as_of or [today()]))
 
     async def compare(url: str, shown: str) -> int:
@@ -203,7 +196,7 @@ def _configure_snapshot(parser: argparse.ArgumentParser) -> None:
 
 
 async def _snapshot(runtime: Runtime, args: argparse.Namespace) -> int:
-    settings = _settings(runtime)
+    settings = metrics_settings(runtime)
     async with runtime.database.sessionmaker() as session:
         kpis = KpiService.of(session, settings, KpiCache(settings.kpi_cache_seconds))
         history = HistoryService(SnapshotRepository(session), kpis, settings.forecast_points)

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request, Response
 
 from steadfast_metrics.auth import Reader, StrategyWriter
-from steadfast_metrics.settings import MetricsSettings
+from steadfast_metrics.settings import metrics_settings
 from steadfast_metrics.strategy.repository import StrategyRepository
 from steadfast_metrics.strategy.schemas import StrategyChange, StrategyRead
 from steadfast_metrics.strategy.service import StrategyService
@@ -21,8 +21,7 @@ router = new_router("/v1/strategy", tags=["strategy"])
 
 
 def strategy_service(uow: UnitOfWork, runtime: Runtime) -> StrategyService:
-    settings = runtime.settings
-    assert isinstance(settings, MetricsSettings)
+    settings = metrics_settings(runtime)
     return StrategyService(StrategyRepository(uow.session), settings.council)
 
 
