@@ -57,11 +57,7 @@ async def change_strategy(
 async def strategy_versions(
     uow: UoWDep, runtime: RuntimeDep, _: Reader, params: Annotated[PageParams, Depends(page_params)]
 ) -> Page[StrategyRead]:
-    service = strategy_service(uow, runtime)
-    page = await service.strategies.page(service.council, params, service.read)
-    if not page.items and params.cursor is None:
-        return Page[StrategyRead](items=[service.shipped()])
-    return page
+    return await strategy_service(uow, runtime).versions(params)
 
 
 @router.get("/versions/{version}", summary="One version of the strategy")

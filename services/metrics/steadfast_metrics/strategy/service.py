@@ -16,6 +16,7 @@ from steadfast_metrics.strategy.repository import StrategyRepository
 from steadfast_metrics.strategy.schemas import StrategyChange, StrategyRead
 from steadfast_shared.db import utcnow
 from steadfast_shared.errors import NotFound
+from steadfast_shared.http.pagination import Page, PageParams
 
 #: Who "changed" the shipped default.
 SHIPPED = "shipped default"
@@ -37,6 +38,13 @@ class StrategyService:
         if version == 1 and await self.strategies.count(self.council) == 0:
             return self.shipped()
         raise NotFound(f"strategy version {version} of {self.council} does not exist")
+
+    async def versions(self, params: PageParams) -> Page[StrategyRead]:
+        """Every version, oldest first; before any change, the shipped default alone."""
+        page = await self.strategies.page(self.council, params, self.read)
+        if not page.items and params.cursor is None:
+            return Page[StrategyRead](items=[self.shipped()])
+        return page
 
     async def change(
         self, change: StrategyChange, changed_by: str, check_version: Callable[[int], None]
