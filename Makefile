@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup run token test lint typecheck migrations-check pytest format asyncapi clean
+.PHONY: setup run token test lint typecheck migrations-check pytest soak audit audit-online advisories format asyncapi clean
 
 # Set-up output goes to stderr, so that `TOKEN=$$(make token)` captures the token alone.
 $(UV):
@@ -31,8 +31,9 @@ run: setup
 token: setup
 	@$(BIN)/python -m steadfast_shared.embedded.runner token
 
-## The whole suite: lint, format check, types, migrations against PostgreSQL, then pytest.
-test: setup lint typecheck migrations-check pytest
+## The whole suite: lint, format check, types, migrations against PostgreSQL, pytest, then the
+## dependency audit.
+test: setup lint typecheck migrations-check pytest audit
 
 lint: setup
 	$(BIN)/ruff check .
@@ -46,6 +47,33 @@ migrations-check: setup
 
 pytest: setup
 	$(BIN)/pytest
+
+## The long runs of the fault tests and the OpenAPI fuzzing: every fault SOAK_ROUNDS times over the whole
+## demo council, and 60 examples per operation (not part of `make test`).
+SOAK_ROUNDS ?= 3
+soak: setup
+	STEADFAST_SOAK_ROUNDS=$(SOAK_ROUNDS) $(BIN)/pytest tests/faults tests/shared/test_openapi_fuzz.py
+
+AUDIT_REQUIREMENTS := $(VENV)/audit-requirements.txt
+# More pip-audit options: `make audit PIP_AUDIT_OPTIONS="--ignore-vuln ID"`.
+PIP_AUDIT_OPTIONS ?=
+
+$(AUDIT_REQUIREMENTS): $(VENV)/.synced
+	@$(UV) export --frozen --all-packages --all-groups --no-emit-workspace --no-header --quiet -o $@
+
+## Known vulnerabilities of every package pinned in uv.lock: pip-audit --strict, answered from the
+## advisory snapshot in security/advisories/ (tools/dependency_audit.py); reads nothing outside the tree.
+audit: setup $(AUDIT_REQUIREMENTS)
+	$(BIN)/python -m tools.dependency_audit $(AUDIT_REQUIREMENTS) -- $(PIP_AUDIT_OPTIONS)
+
+## The same audit against PyPI's live vulnerability data, where the network reaches it.
+audit-online: setup $(AUDIT_REQUIREMENTS)
+	$(BIN)/python -m tools.dependency_audit --online $(AUDIT_REQUIREMENTS) -- $(PIP_AUDIT_OPTIONS)
+
+## Refresh the advisory snapshot from a checkout of https://github.com/pypa/advisory-database
+## (`make advisories FROM=path`) or from GitHub's archive of it (network).
+advisories: setup
+	$(BIN)/python -m tools.advisories refresh $(if $(FROM),--from $(FROM),--from-url)
 
 ## Regenerate docs/asyncapi.json from the services' event registries (a test checks it is current).
 asyncapi: setup

@@ -6,7 +6,9 @@ end dates and SSDA903 reasons, in chronological order as a case-management extra
 scratch database migrated with Alembic, fills the worker directory by applying staff worker events (as
 the service's consumer does), imports ``children.csv`` and then ``allocations.csv`` with
 ``POST /v1/imports/{kind}?mode=atomic`` through the app (lifespan started, ``httpx.ASGITransport``), then
-imports the allocations again (every row unchanged), and drops the database.
+imports the allocations again (every row unchanged), then (PostgreSQL) times PostgreSQL's own ``COPY`` of
+the same allocations file into a scratch table of its columns, and drops the database. The ratio
+printed is the import's rows/s over the ``COPY``'s (the median of the runs' ratios).
 
 Each run is a child process of its own, so that its peak resident memory (``ru_maxrss``) is its own;
 the figures printed are the median of ``--runs`` runs. The outbox relay and the directory consumer are
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import dataclasses
 import json
 import os
@@ -210,11 +213,39 @@ async def post(client: ServiceClient, kind: str, path: Path) -> tuple[float, dic
     return seconds, counts
 
 
+async def copy_seconds(url: str, path: Path) -> float:
+    """PostgreSQL's own ``COPY`` of the allocations file into a scratch table of its columns (the bound
+    an import could approach): the seconds it took, the table's creation not counted."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(
+                text(
+                    "CREATE TABLE copy_allocations (child_external_id varchar(100) NOT NULL, "
+                    "worker_external_id varchar(100) NOT NULL, start_date date NOT NULL, end_date date, "
+                    "reason varchar(40))"
+                )
+            )
+            await conn.commit()
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            began = time.perf_counter()
+            await driver.copy_to_table("copy_allocations", source=str(path), format="csv", header=True)
+            seconds = time.perf_counter() - began
+            await conn.execute(text("DROP TABLE copy_allocations"))
+            await conn.commit()
+        return seconds
+    finally:
+        await engine.dispose()
+
+
 def max_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-async def one_run(database: str, rows: int, children: int, workers: int, seed: int) -> dict[str, Any]:
+async def one_run(
+    database: str, rows: int, children: int, workers: int, seed: int, profile: str | None = None
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-caseload-") as tmp:
         folder = Path(tmp)
         rng = random.Random(seed)
@@ -235,9 +266,16 @@ async def one_run(database: str, rows: int, children: int, workers: int, seed: i
                 await seed_directory(client, staff)
                 children_seconds, children_counts = await post(client, "children", children_csv)
                 rss_before = max_rss_mib()
+                profiler = cProfile.Profile() if profile else None
+                if profiler is not None:
+                    profiler.enable()
                 seconds, counts = await post(client, "allocations", allocations_csv)
+                if profiler is not None:
+                    profiler.disable()
+                    profiler.dump_stats(profile)
                 rss_after = max_rss_mib()
                 again_seconds, again_counts = await post(client, "allocations", allocations_csv)
+            copy = await copy_seconds(url, allocations_csv) if database == "postgresql" else None
         finally:
             await drop()
         assert counts["created"] == rows, counts
@@ -254,6 +292,9 @@ async def one_run(database: str, rows: int, children: int, workers: int, seed: i
             "rss_before_mib": rss_before,
             "peak_rss_mib": rss_after,
             "allocations_csv_mib": allocations_csv.stat().st_size / 2**20,
+            "copy_seconds": copy,
+            "copy_rows_per_second": rows / copy if copy else None,
+            "import_to_copy": (rows / seconds) / (rows / copy) if copy else None,
         }
 
 
@@ -289,11 +330,20 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=150)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2015)
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="with --one: write a cProfile of the timed allocations import to FILE (read it with pstats)",
+    )
     parser.add_argument("--one", nargs=2, metavar=("DATABASE", "ROWS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         database, rows = args.one[0], int(args.one[1])
-        print(json.dumps(asyncio.run(one_run(database, rows, args.children, args.workers, args.seed))))
+        print(
+            json.dumps(
+                asyncio.run(one_run(database, rows, args.children, args.workers, args.seed, args.profile))
+            )
+        )
         return
 
     medians: dict[tuple[str, int], dict[str, float]] = {}
@@ -303,7 +353,7 @@ def main() -> None:
     )
     header = (
         f"{'database':<11}{'rows':>8}{'run':>5}{'seconds':>9}{'rows/s':>9}{'again s':>9}{'again r/s':>10}"
-        f"{'rss before':>12}{'peak rss':>10}"
+        f"{'rss before':>12}{'peak rss':>10}{'COPY s':>8}{'import/COPY':>12}"
     )
     print(header)
     for database in args.databases:
@@ -315,11 +365,15 @@ def main() -> None:
                 print(
                     f"{database:<11}{rows:>8}{n + 1:>5}{r['seconds']:>9.1f}{r['rows_per_second']:>9.0f}"
                     f"{r['again_seconds']:>9.1f}{r['again_rows_per_second']:>10.0f}"
-                    f"{r['rss_before_mib']:>10.0f}Mi{r['peak_rss_mib']:>8.0f}Mi",
+                    f"{r['rss_before_mib']:>10.0f}Mi{r['peak_rss_mib']:>8.0f}Mi"
+                    + (f"{r['copy_seconds']:>8.2f}{r['import_to_copy']:>12.3f}" if r["copy_seconds"] else ""),
                     flush=True,
                 )
             keys = ("seconds", "rows_per_second", "again_rows_per_second", "rss_before_mib", "peak_rss_mib")
             medians[(database, rows)] = {k: statistics.median(r[k] for r in runs) for k in keys}
+            if database == "postgresql":
+                for k in ("copy_seconds", "copy_rows_per_second", "import_to_copy"):
+                    medians[(database, rows)][k] = statistics.median(r[k] for r in runs)
     print("\nmedians")
     for (database, rows), m in medians.items():
         print(
@@ -327,6 +381,14 @@ def main() -> None:
             f"(re-import, all unchanged: {m['again_rows_per_second']:.0f} rows/s), peak RSS "
             f"{m['peak_rss_mib']:.0f} MiB (before the import {m['rss_before_mib']:.0f} MiB)"
         )
+    for (database, rows), m in medians.items():
+        if database == "postgresql":
+            print(
+                f"PostgreSQL's COPY of the same {rows}-row file: {m['copy_seconds']:.2f} s, "
+                f"{m['copy_rows_per_second']:.0f} rows/s; import rows/s / COPY rows/s = "
+                f"{m['import_to_copy']:.3f} "
+                f"(median of {args.runs} runs' ratios)"
+            )
     if {"postgresql", "sqlite"} <= set(args.databases):
         for rows in args.rows:
             pg, lite = medians[("postgresql", rows)], medians[("sqlite", rows)]

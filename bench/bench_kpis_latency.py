@@ -26,9 +26,18 @@ For each size, in a child process of its own (so that its peak resident memory i
 Median and 95th percentile over ``--requests`` requests (20 for the council, 5 for the region by
 default), the data-load time, peak RSS, and the ratio region / council.
 
+With ``--concurrency N [N ...]`` it measures throughput instead: the service runs in a uvicorn server of
+its own (a child process, the real app), and N concurrent clients (one keep-alive connection each) share
+``--warm-requests`` requests (the cached answer) and then ``--cold-requests`` requests that each see an
+empty answer cache of their own (``X-Bench-Cache: cold``, honoured by a middleware installed only in the
+bench's server: the request gets a runtime of its own, so it loads the facts and computes every KPI
+itself instead of sharing another request's load). Requests/s answered 200, p50 and p95, and what was
+not answered (status and problem type).
+
     .venv/bin/python bench/bench_kpis_latency.py                        # council, then region (100x)
     .venv/bin/python bench/bench_kpis_latency.py --sizes council --requests 50
     .venv/bin/python bench/bench_kpis_latency.py --sizes region --region 100 --profile
+    .venv/bin/python bench/bench_kpis_latency.py --sizes council --concurrency 1 8 32
 
 PostgreSQL: ``$STEADFAST_BENCH_POSTGRES_URL`` (default ``postgresql+asyncpg://postgres@127.0.0.1:5432/
 postgres``), a user that may CREATE DATABASE. Not part of ``make test``.
@@ -38,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import dataclasses
 import io
@@ -46,32 +56,43 @@ import math
 import os
 import pstats
 import resource
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import asyncpg  # type: ignore[import-untyped]
+import httpx
 import metrics_data  # the bench's own helper, next to this file (the script's folder is on sys.path)
+import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
+from starlette.datastructures import State
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from steadfast_metrics.bootstrap import definition
 from steadfast_metrics.facts.repository import FactsRepository
 from steadfast_metrics.kpis.engine import compute_kpis
+from steadfast_metrics.kpis.service import KPI_CACHE, new_kpi_cache
 from steadfast_metrics.settings import MetricsSettings
 from steadfast_metrics.strategy.document import SLOUGH_2014_17
 from steadfast_shared.db.migrations import upgrade
+from steadfast_shared.http.app import create_app
 from steadfast_shared.logging import configure_logging
+from steadfast_shared.service import Runtime
 from steadfast_shared.settings import Environment
-from steadfast_shared.testing.helpers import ServiceClient, service_app
+from steadfast_shared.testing.helpers import ServiceClient, bearer, mint_token, service_app
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 AS_OF = metrics_data.AS_OF
@@ -118,6 +139,22 @@ def p95(values: list[float]) -> float:
     """The 95th percentile (nearest rank)."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def settings_for(url: str) -> MetricsSettings:
+    """The service's settings in every mode: no relay, no snapshot schedule, warnings only."""
+    return MetricsSettings(
+        environment=Environment.test,
+        database_url=url,
+        relay_enabled=False,
+        snapshot_interval_days=0,
+        log_level="WARNING",
+        log_json=False,
+    )
+
+
+#: The service without its consumer and tasks (nothing arrives: the data is copied in).
+BARE = dataclasses.replace(definition, consumers=(), tasks=())
 
 
 # -- the data ---------------------------------------------------------------------------------------
@@ -220,15 +257,15 @@ async def timed_get(client: ServiceClient, url: str, headers: dict[str, str]) ->
 
 
 def empty_cache(client: ServiceClient) -> None:
-    """Forget every cached fact and value (the endpoint builds a new cache on the next request)."""
-    client.app.state.kpi_cache = None
+    """Forget every cached fact and value: a new cache in the process's runtime."""
+    runtime: Runtime = client.app.state.runtime
+    runtime.components[KPI_CACHE] = new_kpi_cache(runtime)
 
 
 def forget_values(client: ServiceClient) -> None:
     """Forget the cached values, keep the day's facts."""
-    cache = getattr(client.app.state, "kpi_cache", None)
-    if cache is not None:
-        cache.values.entries.clear()
+    runtime: Runtime = client.app.state.runtime
+    runtime.components[KPI_CACHE].values.entries.clear()
 
 
 async def breakdown(client: ServiceClient, team: str, runs: int) -> dict[str, Any]:
@@ -300,19 +337,11 @@ async def one_size(size: str, councils: int, requests: int, seed: int, profile: 
             url, metrics_data.region(councils, seed) if size == "region" else [metrics_data.council(seed)]
         )
         load_seconds = time.perf_counter() - began
-        settings = MetricsSettings(
-            environment=Environment.test,
-            database_url=url,
-            relay_enabled=False,
-            snapshot_interval_days=0,
-            log_level="WARNING",
-            log_json=False,
-        )
-        bare = dataclasses.replace(definition, consumers=(), tasks=())
+        settings = settings_for(url)
         prefixes = [""] if size == "council" else [f"C{n:03d}-" for n in range(councils)]
         teams = [p + t for p in prefixes for t in metrics_data.CASE_TEAMS if t != "MASH"]
         timings: dict[str, list[float]] = {"cold": [], "warm": [], "team": [], "team_cold": []}
-        async with service_app(bare, settings) as client:
+        async with service_app(BARE, settings) as client:
             headers = client.auth("metrics:read")
             path = f"/v1/kpis?as_of={AS_OF.isoformat()}"
             rss_before = max_rss_mib()
@@ -351,6 +380,200 @@ async def one_size(size: str, councils: int, requests: int, seed: int, profile: 
     }
 
 
+# -- concurrent clients through a real server -------------------------------------------------------
+
+
+COLD_HEADER = (b"x-bench-cache", b"cold")
+
+
+class _AppWithOwnState:
+    """The app as one request sees it: the app's state copied, so that the request's answer cache is
+    its own (``request.app`` is ``scope["app"]``); every other attribute is the app's."""
+
+    def __init__(self, app: FastAPI, state: State) -> None:
+        self._app = app
+        self.state = state
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._app, name)
+
+
+class ColdRequests:
+    """The bench server's middleware: a request with ``X-Bench-Cache: cold`` sees an empty answer cache of
+    its own (it loads the facts and computes every KPI; a concurrent request neither empties its cache nor
+    shares its load). Installed only in the bench's own server process."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and COLD_HEADER in scope["headers"]:
+            app: FastAPI = scope["app"]
+            # A runtime of its own: the same settings and database, its components (the cache) new.
+            runtime = dataclasses.replace(app.state.runtime)
+            state = State({**app.state._state, "runtime": runtime})
+            scope = {**scope, "app": _AppWithOwnState(app, state)}
+        await self.app(scope, receive, send)
+
+
+def serve(url: str, port: int) -> None:
+    app = create_app(BARE, settings_for(url))
+    app.add_middleware(ColdRequests)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def spawn_server(url: str, port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    command = [sys.executable, __file__, "--serve", url, "--port", str(port)]
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+
+
+async def wait_for_server(base_url: str, process: subprocess.Popen[bytes]) -> None:
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        for _ in range(300):
+            if process.poll() is not None:
+                raise SystemExit(f"the server exited ({process.returncode})")
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get("/healthz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise SystemExit("the server did not answer /healthz in 30 s")
+
+
+async def concurrent_level(
+    base_url: str, headers: dict[str, str], path: str, clients: int, requests: int
+) -> dict[str, Any]:
+    """``requests`` requests shared out among ``clients`` concurrent clients, one connection each."""
+    remaining = iter(range(requests))
+    latencies: list[float] = []
+    refused: Counter[str] = Counter()  # the answers that were not a 200, by status and problem type
+
+    async def client_loop(http: httpx.AsyncClient) -> None:
+        for _ in remaining:
+            began = time.perf_counter()
+            answer = await http.get(path)
+            if answer.status_code == 200:
+                latencies.append(time.perf_counter() - began)
+            else:
+                problem = answer.json().get("type", "") if answer.content else ""
+                refused[f"{answer.status_code} {problem.rsplit('/', 1)[-1]}"] += 1
+
+    async with contextlib.AsyncExitStack() as stack:
+        https = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(
+                    base_url=base_url, headers=headers, limits=httpx.Limits(max_connections=1), timeout=600
+                )
+            )
+            for _ in range(clients)
+        ]
+        for http in https:  # open each client's connection before the clock starts
+            (await http.get("/healthz")).raise_for_status()
+        began = time.perf_counter()
+        await asyncio.gather(*(client_loop(http) for http in https))
+        seconds = time.perf_counter() - began
+    return {
+        "clients": clients,
+        "requests": requests,
+        "seconds": seconds,
+        "per_second": len(latencies) / seconds,
+        "p50": statistics.median(latencies) if latencies else math.nan,
+        "p95": p95(latencies) if latencies else math.nan,
+        "refused": dict(refused),
+    }
+
+
+async def one_size_concurrent(
+    size: str, councils: int, levels: list[int], warm_requests: int, cold_requests: int, seed: int
+) -> dict[str, Any]:
+    """The size's data, the service in a uvicorn server of its own, and the clients in this process:
+    at each level of concurrency, warm (the cached answer) then cold (each request empties the cache)."""
+    url, drop = await scratch_database()
+    results: list[dict[str, Any]] = []
+    errors: dict[str, int] = {}
+    try:
+        began = time.perf_counter()
+        loaded = await fill(
+            url, metrics_data.region(councils, seed) if size == "region" else [metrics_data.council(seed)]
+        )
+        load_seconds = time.perf_counter() - began
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        token = mint_token(settings_for(url), "metrics:read", subject="bench-reader")
+        path = f"/v1/kpis?as_of={AS_OF.isoformat()}"
+        with tempfile.TemporaryFile() as log:
+            process = spawn_server(url, port, log)
+            try:
+                await wait_for_server(base_url, process)
+                async with httpx.AsyncClient(base_url=base_url, headers=bearer(token), timeout=600) as http:
+                    (await http.get(path)).raise_for_status()  # the first answer, cached
+                for clients in levels:
+                    for mode, requests, headers in (
+                        ("warm", warm_requests, bearer(token)),
+                        ("cold", cold_requests, {**bearer(token), "X-Bench-Cache": "cold"}),
+                    ):
+                        level = await concurrent_level(base_url, headers, path, clients, requests)
+                        results.append({"mode": mode, **level})
+                        print(
+                            f"{size} {mode} {clients} clients: {level['per_second']:.1f}/s "
+                            f"{level['refused'] or ''}",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+                log.seek(0)
+                errors = server_errors(log.read().decode(errors="replace"))
+    finally:
+        await drop()
+    return {
+        "size": size,
+        "councils": councils if size == "region" else 1,
+        "load_seconds": load_seconds,
+        "loaded": loaded,
+        "concurrent": results,
+        "server_errors": errors,
+    }
+
+
+def server_errors(log: str) -> dict[str, int]:
+    """The exceptions the server logged (the last line of each traceback), counted."""
+    lines = log.splitlines()
+    found: Counter[str] = Counter()
+    for n, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            last = next((x for x in lines[n + 1 :] if x and not x.startswith((" ", "\t", "Traceback"))), "")
+            found[last[:300]] += 1
+        elif "[error" in line:
+            found[line.split("[error", 1)[1][:200]] += 1
+    return dict(found)
+
+
+def print_concurrent(r: dict[str, Any]) -> None:
+    print(f"  {'cache':<6}{'clients':>8}{'requests':>9}{'seconds':>9}{'200/s':>9}{'p50':>10}{'p95':>10}")
+    for mode in ("warm", "cold"):
+        for level in (x for x in r["concurrent"] if x["mode"] == mode):
+            refused = ", ".join(f"{n} x {kind}" for kind, n in level["refused"].items())
+            print(
+                f"  {mode:<6}{level['clients']:>8}{level['requests']:>9}{level['seconds']:>9.2f}"
+                f"{level['per_second']:>9.1f}{level['p50'] * 1000:>8.1f}ms{level['p95'] * 1000:>8.1f}ms"
+                + (f"  not answered: {refused}" if refused else "")
+            )
+    for error, n in r["server_errors"].items():
+        print(f"  the server logged {n} x {error}")
+
+
 # -- the orchestration ------------------------------------------------------------------------------
 
 
@@ -368,6 +591,11 @@ def run_child(size: str, args: argparse.Namespace) -> dict[str, Any]:
         "--seed",
         str(args.seed),
         *(["--profile"] if args.profile else []),
+        *(["--concurrency", *map(str, args.concurrency)] if args.concurrency else []),
+        "--warm-requests",
+        str(args.warm_requests),
+        "--cold-requests",
+        str(args.cold_requests),
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -387,11 +615,32 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the load and the engine of each size"
     )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        nargs="+",
+        help="instead of the latencies: requests/s with this many concurrent clients (e.g. 1 4 16 64), "
+        "through a uvicorn server",
+    )
+    parser.add_argument("--warm-requests", type=int, default=400, help="warm requests at each concurrency")
+    parser.add_argument("--cold-requests", type=int, default=64, help="cold requests at each concurrency")
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port)
+        return
     if args.one:
         configure_logging("WARNING", json=False)
-        result = asyncio.run(one_size(args.one, args.region, args.requests, args.seed, args.profile))
+        if args.concurrency:
+            result = asyncio.run(
+                one_size_concurrent(
+                    args.one, args.region, args.concurrency, args.warm_requests, args.cold_requests, args.seed
+                )
+            )
+        else:
+            result = asyncio.run(one_size(args.one, args.region, args.requests, args.seed, args.profile))
         print(json.dumps(result))
         return
 
@@ -409,6 +658,9 @@ def main() -> None:
             f"ANALYZE {loaded['analyse_seconds']:.1f} s)"
         )
         print("  " + ", ".join(f"{t.removeprefix('fact_')} {n:,}" for t, n in loaded["rows"].items()))
+        if args.concurrency:
+            print_concurrent(r)
+            continue
         print("  " + ", ".join(f"{k} {v}" for k, v in r["headline"].items()))
         print(f"  {'request':<12}{'n':>4}{'median':>10}{'p95':>10}{'min':>10}{'max':>10}")
         for kind, values in r["timings"].items():
@@ -428,7 +680,7 @@ def main() -> None:
         )
         if r["profile"]:
             print(r["profile"])
-    if {"council", "region"} <= results.keys():
+    if {"council", "region"} <= results.keys() and not args.concurrency:
         council, region = results["council"], results["region"]
         print(f"\nregion ({region['councils']} councils) / council, median latency:")
         for kind in council["timings"]:

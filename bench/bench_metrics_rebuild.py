@@ -343,6 +343,87 @@ async def rebuild_run(
     }
 
 
+# -- the live consumer (a child process) -----------------------------------------------------------
+
+
+async def live_run(
+    bootstrap: str, expected: dict[str, int], messages: int, batch_size: int, backend: str
+) -> dict[str, Any]:
+    """The service's live consumer (the shared ``IdempotentConsumer`` with the projector's batch path,
+    as ``facts/consumer.py`` builds it), in a consumer group of its own, from the beginning of the
+    topics until every message is handled. Timed from the end of its first batch (the group join,
+    seconds on Tansu, is not the consumer's speed), so the events of that batch are not counted."""
+    from steadfast_metrics.db import tables
+    from steadfast_metrics.events import registry
+    from steadfast_metrics.facts.projector import apply_event, apply_events
+    from steadfast_shared.consumer import IdempotentConsumer
+
+    drop: Callable[[], Awaitable[None]] | None = None
+    if backend == "sqlite":
+        folder = tempfile.mkdtemp(prefix="bench-live-")
+        url = f"sqlite+aiosqlite:///{folder}/metrics.db"
+        await asyncio.to_thread(upgrade, definition.alembic_ini, url)
+    else:
+        url, drop = await scratch_database()
+    database = create_database(url)
+    consumer = IdempotentConsumer(
+        name=f"bench-live-{uuid.uuid4().hex[:8]}",
+        topics=list(TOPICS),
+        handler=apply_event,
+        batch_handler=apply_events,
+        database=database,
+        tables=tables,
+        registry=registry,
+        bootstrap_servers=bootstrap,
+        batch_size=batch_size,
+    )
+    stats = consumer.stats
+
+    def handled() -> int:
+        return stats.processed + stats.duplicates + stats.dead_lettered
+
+    try:
+        task = asyncio.create_task(consumer.run())
+        began = time.perf_counter()
+        while stats.batches == 0:
+            await asyncio.sleep(0.005)
+            if task.done():
+                task.result()
+        first_batch_at, first = time.perf_counter(), handled()
+        while handled() < messages:
+            await asyncio.sleep(0.005)
+            if task.done():
+                task.result()
+        seconds = time.perf_counter() - first_batch_at
+        consumer.stop()
+        await asyncio.wait_for(task, 60)
+        rows: dict[str, int] = {}
+        async with database.engine.connect() as conn:
+            for table in expected:
+                rows[table] = int(
+                    await conn.scalar(select(func.count()).select_from(Base.metadata.tables[table])) or 0
+                )
+    finally:
+        await database.dispose()
+        if drop is not None:
+            await drop()
+    return {
+        "backend": backend,
+        "events": handled(),
+        "timed_events": handled() - first,
+        "applied": stats.processed,
+        "duplicates": stats.duplicates,
+        "dead_letters": stats.dead_lettered,
+        "batches": stats.batches,
+        "join_seconds": first_batch_at - began,
+        "seconds": seconds,
+        "events_per_second": (handled() - first) / seconds,
+        "rows": rows,
+        "rows_expected": expected,
+        "peak_rss_mib": max_rss_mib(),
+    }
+
+
 # -- the orchestration ------------------------------------------------------------------------------
 
 
@@ -429,6 +510,22 @@ def main() -> None:
         help="a PostgreSQL setting of the rebuild's database (ALTER DATABASE ... SET), for diagnosis: "
         "e.g. plan_cache_mode=force_custom_plan",
     )
+    parser.add_argument(
+        "--live",
+        action="append",
+        default=[],
+        choices=["postgresql", "sqlite"],
+        help="also run the live consumer from the beginning of the topics on this database (repeatable)",
+    )
+    parser.add_argument(
+        "--live-batch-size",
+        type=int,
+        nargs="+",
+        default=[500],
+        help="the live consumer's batch_size (500, its default); several compare them in one run "
+        "(1 is the old path's one transaction and one offset commit per event)",
+    )
+    parser.add_argument("--no-rebuild", action="store_true", help="only the bare reads and the live consumer")
     parser.add_argument("--seed", type=int, default=2015)
     parser.add_argument("--one", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -437,6 +534,10 @@ def main() -> None:
         kind, bootstrap = args.one[0], args.one[1]
         if kind == "bare":
             print(json.dumps(asyncio.run(bare_run(bootstrap))))
+        elif kind == "live":
+            expected = json.loads(Path(args.one[2]).read_text())
+            messages, batch, backend = int(args.one[3]), int(args.one[4]), args.one[5]
+            print(json.dumps(asyncio.run(live_run(bootstrap, expected, messages, batch, backend))))
         else:
             expected = json.loads(Path(args.one[2]).read_text())
             result = asyncio.run(rebuild_run(bootstrap, expected, int(args.one[3]), args.one[4:]))
@@ -445,7 +546,8 @@ def main() -> None:
 
     configure_logging("WARNING", json=False)
     bare_runs = args.repeat or 3
-    rebuild_runs = args.repeat or (1 if args.events >= 1_000_000 else 3)
+    rebuild_runs = 0 if args.no_rebuild else args.repeat or (1 if args.events >= 1_000_000 else 3)
+    live_runs = args.repeat or 3 if args.live else 0
     print(
         f"metrics rebuild benchmark: {args.events:,} events, {bare_runs} bare reads, {rebuild_runs} rebuilds"
     )
@@ -464,8 +566,9 @@ def main() -> None:
 
         bare: list[dict[str, Any]] = []
         rebuilds: list[dict[str, Any]] = []
+        lives: list[dict[str, Any]] = []
         print(f"\n{'run':<17}{'events':>11}{'seconds':>10}{'events/s':>11}{'peak RSS':>11}")
-        for n in range(max(bare_runs, rebuild_runs)):
+        for n in range(max(bare_runs, rebuild_runs, live_runs)):
             if n < bare_runs:
                 r = run_child("bare", broker.bootstrap_servers)
                 bare.append(r)
@@ -495,9 +598,45 @@ def main() -> None:
                         "  projections: every table holds one row per record named "
                         f"({sum(r['rows'].values()):,} rows)"
                     )
+            variants = [(b, size) for b in args.live for size in args.live_batch_size]
+            for backend, batch in variants if n < live_runs else []:
+                r = run_child(
+                    "live",
+                    broker.bootstrap_servers,
+                    str(expected),
+                    str(produced.messages),
+                    str(batch),
+                    backend,
+                )
+                r["batch_size"] = batch
+                lives.append(r)
+                print(
+                    f"{f'live {backend[:6]} b{batch}':<17}{r['timed_events']:>11,}{r['seconds']:>10.1f}"
+                    f"{r['events_per_second']:>11,.0f}{r['peak_rss_mib']:>9.0f}Mi   (applied "
+                    f"{r['applied']:,}, duplicates {r['duplicates']:,}, dead letters {r['dead_letters']:,}, "
+                    f"{r['batches']:,} batches; group join {r['join_seconds']:.1f} s, not timed)",
+                    flush=True,
+                )
+                wrong = {t: (r["rows"][t], n) for t, n in r["rows_expected"].items() if r["rows"][t] != n}
+                if wrong:
+                    print(f"  projections differ from the records named (rows, expected): {wrong}")
         broker_rss = broker_peak_rss_mib(broker.pid)
 
     print("\nmedians")
+    bare_parse = statistics.median(
+        read["events_per_second"] for r in bare for read in r["reads"] if read["mode"] == "cloudevent"
+    )
+    for backend in args.live:
+        for batch in args.live_batch_size:
+            eps = statistics.median(
+                r["events_per_second"] for r in lives if (r["backend"], r["batch_size"]) == (backend, batch)
+            )
+            print(
+                f"  live consumer on {backend}, batch_size {batch}: {eps:,.0f} events/s -> "
+                f"live / bare read-and-parse = {eps / bare_parse:.3f}"
+            )
+    if not rebuilds:
+        return
     rebuild_eps = statistics.median(r["events_per_second"] for r in rebuilds)
     print(
         f"  rebuild: {rebuild_eps:,.0f} events/s "

@@ -930,7 +930,6 @@ def _worker_data(w: WorkerRec, version: int, as_of: date) -> staff_events.Worker
         asye_start=w.asye_start,
         asye_end=None,
         protected_development_pct=w.protected_pct,
-        swe_registration_number=None if not regs else f"SW{w.id.int % 100000:05d}",
         swe_registration_expiry=regs[-1] if regs else None,
         history=[
             staff_events.TermsData(
@@ -1089,13 +1088,11 @@ def _audit_data(a: AuditRec, version: int, as_of: date) -> audit_events.AuditDat
         child_ref=a.child_ref,
         worker_id=a.worker_id,
         team=a.team,
-        auditor="Auditor",
         started_date=a.started,
         completed_date=a.completed if done else None,
         overall_grade=overall,
         element_grades=a.elements if done else {},
         moderated_grade=a.moderated if moderated else None,
-        moderator="Moderator" if moderated else None,
         moderated_date=a.moderated_on if moderated else None,
         effective_grade=(a.moderated if moderated else overall),
         audit_version=version,

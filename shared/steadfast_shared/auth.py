@@ -21,7 +21,8 @@ from steadfast_shared.db.types import utcnow
 from steadfast_shared.errors import Forbidden, Unauthorized
 from steadfast_shared.settings import ServiceSettings
 
-#: Every scope the platform knows, ``<service>:<verb>`` (SPEC section 6).
+#: Every scope the platform knows, ``<service>:<verb>`` (SPEC section 6), and ``access-log:read``, the
+#: auditor's scope for every service's access log (see ``steadfast_shared.access``).
 ALL_SCOPES: tuple[str, ...] = (
     "staff:read",
     "staff:write",
@@ -32,6 +33,7 @@ ALL_SCOPES: tuple[str, ...] = (
     "metrics:read",
     "strategy:write",
     "ops:admin",
+    "access-log:read",
 )
 
 LOCAL_ISSUER = "steadfast-local"

@@ -96,7 +96,7 @@ async def _async_command(definition: ServiceDefinition, args: argparse.Namespace
             return await own[args.command].run(
                 Runtime(definition=definition, settings=settings, database=database), args
             )
-        store = OutboxStore(database.sessionmaker, definition.tables)
+        store = OutboxStore(database.sessionmaker, definition.tables, reader=database.read_sessionmaker)
         if args.command == "republish":
             count = await store.republish(from_id=args.from_id, to_id=args.to_id, since=args.since)
             print(json.dumps({"service": definition.name, "republished": count}))

@@ -1,16 +1,26 @@
 """The base for idempotent consumers.
 
-For each message the consumer opens a unit of work, checks the tracking table for (consumer, event id),
-runs the handler, writes the tracking row and commits: the projection change and the tracking row land
-in one transaction, so a duplicate delivery is a no-op. Offsets are committed to Kafka only after the
-database commit. A message that fails ``max_attempts`` times (or cannot even be parsed) goes to
-``<topic>.dlq`` with the error in its headers, and the consumer carries on with the next one.
+The consumer applies what each fetch returns (at most ``batch_size`` messages, over every partition it
+holds) as one batch, through :class:`steadfast_shared.batch.BatchApplier`: one transaction writes the
+batch's tracking rows in one statement (duplicates skipped) and the handler's changes, and the offsets
+of every partition in the batch are committed to Kafka once, after the database commit. A batch that
+fails is applied again one event at a time, so a message that fails ``max_attempts`` times (or cannot
+even be parsed) goes alone to ``<topic>.dlq`` with the error in its headers while the rest of its batch
+lands, in order.
 
 Rebalances and broker restarts do not kill the consumer: on a Kafka error it closes its client, backs
 off and starts again. Offsets are never committed for a message fetched before the latest rebalance, so
 after the local broker restarts empty, a stale position from the old broker is never written to the new
 one; a position beyond the end of a fresh topic is reset to the earliest offset, and the tracking table
 turns the re-read into no-ops.
+
+A broker that restarted empty is noticed by its cluster id (asked every few seconds): the consumer then
+closes its Kafka client (leaving the new broker's group, which the client had rejoined by itself) and
+starts a new one, which ensures the topics and joins with the new broker's metadata. The client alone
+keeps the assignment it computed from the old broker's metadata: a topic recreated meanwhile with more
+partitions (a producer's auto-creation uses the broker's default, 4 on Tansu) had its new partitions
+assigned to nobody, and their events waited unread, even after a forced metadata refresh
+(``tests/shared/test_consumer.py``, run after other tests on the session broker).
 """
 
 from __future__ import annotations
@@ -18,30 +28,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.protocol.metadata import MetadataRequest
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 from prometheus_client import REGISTRY, Counter, Gauge
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from pydantic import ValidationError
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
+from steadfast_shared.batch import (
+    BatchApplier,
+    BatchHandler,
+    DatabaseUnavailable,
+    Delivered,
+    Handler,
+    Outcome,
+    PoisonMessage,
+    parse,
+)
 from steadfast_shared.db.engine import Database
 from steadfast_shared.db.metadata import PlatformTables
 from steadfast_shared.db.types import utcnow
-from steadfast_shared.events.envelope import CloudEvent
 from steadfast_shared.events.registry import EventRegistry
 from steadfast_shared.kafka import ensure_topics, new_producer
-from steadfast_shared.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from steadfast_shared.service import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -84,13 +103,23 @@ class _FreshnessCollector(Collector):
 
 REGISTRY.register(_FreshnessCollector())
 
-Handler = Callable[[UnitOfWork, CloudEvent], Awaitable[None]]
+__all__ = ["DLQ_SUFFIX", "BatchHandler", "Handler", "IdempotentConsumer", "PoisonMessage"]
 
 DLQ_SUFFIX = ".dlq"
 
+#: How long closing a Kafka client may take before it is left to finish on its own.
+CLOSE_SECONDS = 10.0
+#: The longest wait between two attempts at a batch while the database is unavailable.
+DATABASE_RETRY_MAX_SECONDS = 10.0
+#: How often the consumer asks the broker its cluster id, to notice a broker that restarted empty.
+BROKER_CHECK_SECONDS = 3.0
+#: How old the Kafka client's metadata may get (aiokafka's default is 5 minutes): partitions added to a
+#: topic are assigned within this time.
+METADATA_MAX_AGE_MS = 10_000
 
-class PoisonMessage(Exception):
-    """A message that can never be processed (not a CloudEvent, say): straight to the dead-letter topic."""
+
+class BrokerChanged(KafkaError):
+    """The broker restarted empty (a new cluster id): the Kafka client is started again from scratch."""
 
 
 @dataclass
@@ -98,6 +127,8 @@ class ConsumerStats:
     processed: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
+    #: Batches applied (one transaction and one offset commit each, unless one failed).
+    batches: int = 0
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -134,21 +165,37 @@ class IdempotentConsumer:
         tables: PlatformTables,
         registry: EventRegistry,
         bootstrap_servers: str,
+        batch_handler: BatchHandler | None = None,
+        batch_size: int = 2000,
+        linger_ms: int = 0,
         max_attempts: int = 3,
         retry_delay: float = 0.2,
         partitions: int = 3,
         replication_factor: int = 1,
     ) -> None:
+        """``handler`` applies one event; ``batch_handler``, when given, applies many in one go (it must
+        leave what ``handler`` applied to each in turn would leave), else each goes through ``handler``."""
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
         self.name = name
         self.topics = topics
         self.handler = handler
         self.stats = ConsumerStats()
-        self._database = database
-        self._tables = tables
-        self._registry = registry
-        self._bootstrap = bootstrap_servers
+        self._applier = BatchApplier(
+            name=name,
+            database=database,
+            tables=tables,
+            registry=registry,
+            handler=handler,
+            batch_handler=batch_handler,
+            max_attempts=max_attempts,
+            retry_delay=retry_delay,
+        )
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay
+        self._batch_size = batch_size
+        self._linger = linger_ms / 1000
+        self._bootstrap = bootstrap_servers
         self._partitions = partitions
         self._replication_factor = replication_factor
         self._stopping = asyncio.Event()
@@ -158,6 +205,34 @@ class IdempotentConsumer:
         self.partition_lag: dict[tuple[str, int], int] = {}
         #: The time of the newest event processed from each topic.
         self.newest_event_time: dict[str, datetime] = {}
+
+    @classmethod
+    def of_service(
+        cls,
+        runtime: Runtime,
+        *,
+        name: str,
+        topics: list[str],
+        handler: Handler,
+        batch_handler: BatchHandler | None = None,
+    ) -> IdempotentConsumer:
+        """A consumer of a running service: its database, tables, event registry, and the broker, batch
+        and topic settings of its ``<PREFIX>_*`` variables."""
+        settings = runtime.settings
+        return cls(
+            name=name,
+            topics=topics,
+            handler=handler,
+            batch_handler=batch_handler,
+            database=runtime.database,
+            tables=runtime.definition.tables,
+            registry=runtime.definition.registry,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            batch_size=settings.consumer_batch_size,
+            linger_ms=settings.consumer_linger_ms,
+            partitions=settings.kafka_topic_partitions,
+            replication_factor=settings.kafka_replication_factor,
+        )
 
     def stop(self) -> None:
         self._stopping.set()
@@ -183,138 +258,149 @@ class IdempotentConsumer:
         finally:
             _RUNNING.discard(self)
 
-    async def _consume(self) -> None:
+    async def _ensure_topics(self) -> None:
         await ensure_topics(
             self._bootstrap,
             [*self.topics, *(t + DLQ_SUFFIX for t in self.topics)],
             partitions=self._partitions,
             replication_factor=self._replication_factor,
         )
+
+    async def _consume(self) -> None:
+        await self._ensure_topics()
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             group_id=self.name,
             client_id=self.name,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            max_poll_records=500,
+            max_poll_records=self._batch_size,
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
         )
         consumer.subscribe(self.topics, listener=_Rebalance(self))
         dlq = new_producer(self._bootstrap, client_id=f"{self.name}-dlq")
         try:
             await asyncio.wait_for(consumer.start(), 30)
             await asyncio.wait_for(dlq.start(), 30)
+            cluster_id = await _cluster_id(consumer)
             self._consumer = consumer
             log.info("consumer.started", consumer=self.name, topics=self.topics)
+            loop = asyncio.get_running_loop()
+            next_check = loop.time() + BROKER_CHECK_SECONDS
             while not self._stopping.is_set():
-                batches = await consumer.getmany(timeout_ms=500)
+                if loop.time() >= next_check:
+                    cluster_id = await self._follow_broker(consumer, cluster_id)
+                    next_check = loop.time() + BROKER_CHECK_SECONDS
+                batch = await self._fetch(consumer)
                 epoch = self._epoch
-                for tp, records in batches.items():
-                    for record in records:
-                        if self._stopping.is_set() or epoch != self._epoch:
-                            break
-                        await self._process(record, dlq)
-                        await self._commit(consumer, tp, record.offset + 1, epoch)
+                if batch and await self._process(batch, dlq):
+                    await self._commit(consumer, batch, epoch)
                 await self._report_lag(consumer)
         finally:
             self._consumer = None
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(consumer.stop(), 10)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(dlq.stop(), 10)
+            await _close(consumer.stop(), CLOSE_SECONDS)
+            await _close(dlq.stop(), CLOSE_SECONDS)
 
-    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int, epoch: int) -> None:
+    async def _follow_broker(self, consumer: AIOKafkaConsumer, cluster_id: str | None) -> str | None:
+        """The broker's cluster id; :class:`BrokerChanged` (the client is then restarted) once it is not
+        the one the client started with."""
+        try:
+            current = await _cluster_id(consumer)
+        except (KafkaError, OSError, TimeoutError):
+            return cluster_id  # an outage: the client retries by itself, and a later check will tell
+        if current == cluster_id:
+            return cluster_id
+        log.warning(
+            "consumer.broker_changed",
+            consumer=self.name,
+            cluster_id=current,
+            previous_cluster_id=cluster_id,
+        )
+        raise BrokerChanged(f"the broker's cluster id changed from {cluster_id} to {current}")
+
+    async def _fetch(self, consumer: AIOKafkaConsumer) -> list[ConsumerRecord[bytes, bytes]]:
+        """The next batch: what the fetcher holds (waiting up to half a second for something), and what
+        arrives during the linger, up to ``batch_size``; each partition's messages in offset order."""
+        fetched = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
+        batch = [record for records in fetched.values() for record in records]
+        if batch and self._linger and len(batch) < self._batch_size:
+            await asyncio.sleep(self._linger)
+            more = await consumer.getmany(timeout_ms=0, max_records=self._batch_size - len(batch))
+            batch.extend(record for records in more.values() for record in records)
+        return batch
+
+    async def _commit(
+        self, consumer: AIOKafkaConsumer, batch: list[ConsumerRecord[bytes, bytes]], epoch: int
+    ) -> None:
+        """Commit, once, the offset after the last message of each partition in the batch."""
         if epoch != self._epoch:
             return  # fetched before a rebalance: the new owner (or a fresh broker) decides the position
+        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+        for record in batch:
+            offsets[TopicPartition(record.topic, record.partition)] = OffsetAndMetadata(record.offset + 1, "")
         try:
-            await consumer.commit({tp: OffsetAndMetadata(offset, "")})
+            await consumer.commit(offsets)
         except CommitFailedError:
-            log.warning("consumer.commit_failed_rebalance", consumer=self.name, partition=str(tp))
+            log.warning(
+                "consumer.commit_failed_rebalance",
+                consumer=self.name,
+                partitions=sorted(str(tp) for tp in offsets),
+            )
 
-    async def _process(self, record: ConsumerRecord[bytes, bytes], dlq: Any) -> None:
-        try:
-            event = self._parse(record)
-        except PoisonMessage as exc:
-            await self._dead_letter(record, dlq, str(exc), attempts=1)
-            return
-        last_error = ""
-        for attempt in range(1, self._max_attempts + 1):
+    async def _process(self, batch: list[ConsumerRecord[bytes, bytes]], dlq: Any) -> bool:
+        """Apply a batch; dead-letter what is not a CloudEvent and what fails every attempt. False if the
+        consumer was stopped while the database was unavailable (the batch is then left uncommitted, to
+        be delivered again)."""
+        records: dict[tuple[str, int, int], ConsumerRecord[bytes, bytes]] = {}
+        delivered: list[Delivered] = []
+        for record in batch:
             try:
-                outcome = await self._apply(event, record)
-                PROCESSED.labels(self.name, outcome).inc()
-                newest = self.newest_event_time.get(record.topic)
-                if newest is None or event.time > newest:
-                    self.newest_event_time[record.topic] = event.time
-                if outcome == "duplicate":
-                    self.stats.duplicates += 1
-                else:
-                    self.stats.processed += 1
-                    EVENT_AGE.labels(self.name).set(max(0.0, (utcnow() - event.time).total_seconds()))
-                return
-            except Exception as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
+                delivered.append(parse(record))
+            except PoisonMessage as exc:
+                await self._dead_letter(record, dlq, str(exc), attempts=1)
+                continue
+            records[(record.topic, record.partition, record.offset)] = record
+        outcome = await self._apply_when_the_database_answers(delivered)
+        if outcome is None:
+            return False
+        for failed, error in outcome.failed:
+            record = records[(failed.topic, failed.partition, failed.offset)]
+            await self._dead_letter(record, dlq, error, attempts=self._max_attempts)
+        failed_ids = {failed.event.id for failed, _ in outcome.failed}
+        for done in delivered:
+            if done.event.id in failed_ids:
+                continue
+            newest = self.newest_event_time.get(done.topic)
+            if newest is None or done.event.time > newest:
+                self.newest_event_time[done.topic] = done.event.time
+        self.stats.processed += len(outcome.applied)
+        self.stats.duplicates += outcome.duplicates
+        self.stats.batches += 1
+        PROCESSED.labels(self.name, "processed").inc(len(outcome.applied))
+        PROCESSED.labels(self.name, "duplicate").inc(outcome.duplicates)
+        if outcome.applied:
+            latest = max(d.event.time for d in outcome.applied)
+            EVENT_AGE.labels(self.name).set(max(0.0, (utcnow() - latest).total_seconds()))
+        return True
+
+    async def _apply_when_the_database_answers(self, delivered: list[Delivered]) -> Outcome | None:
+        """The batch applied, waiting (with backoff) through an outage of the database: its events are
+        not at fault, so none is dead-lettered for it. None if the consumer is stopped meanwhile."""
+        delay = self._retry_delay
+        while True:
+            try:
+                return await self._applier.apply(delivered)
+            except DatabaseUnavailable as exc:
                 log.warning(
-                    "consumer.handler_failed",
-                    consumer=self.name,
-                    event_id=event.id,
-                    event_type=event.type,
-                    attempt=attempt,
-                    error=last_error,
+                    "consumer.database_unavailable", consumer=self.name, error=str(exc), retry_in=delay
                 )
-                if attempt < self._max_attempts:
-                    await asyncio.sleep(self._retry_delay * 2 ** (attempt - 1))
-        await self._dead_letter(record, dlq, last_error, attempts=self._max_attempts)
-
-    @staticmethod
-    def _parse(record: ConsumerRecord[bytes, bytes]) -> CloudEvent:
-        if record.value is None:
-            raise PoisonMessage("empty message value")
-        try:
-            return CloudEvent.from_json(record.value)
-        except (ValidationError, ValueError) as exc:
-            raise PoisonMessage(f"not a CloudEvents 1.0 JSON envelope: {exc}") from exc
-
-    async def _apply(self, event: CloudEvent, record: ConsumerRecord[bytes, bytes]) -> str:
-        processed = self._tables.processed_events
-        async with self._database.sessionmaker() as session:
-            uow = UnitOfWork(session, tables=self._tables, registry=self._registry)
-            try:
-                seen = await session.scalar(
-                    select(processed.c.event_id).where(
-                        processed.c.consumer == self.name, processed.c.event_id == event.id
-                    )
-                )
-                if seen is not None:
-                    await uow.rollback()
-                    return "duplicate"
-                await self.handler(uow, event)
-                await session.execute(
-                    insert(processed).values(
-                        consumer=self.name,
-                        event_id=event.id,
-                        topic=record.topic,
-                        partition=record.partition,
-                        offset=record.offset,
-                        processed_at=utcnow(),
-                    )
-                )
-                await uow.commit()
-                return "processed"
-            except IntegrityError:
-                await uow.rollback()
-                # Another member of the group committed the same event first (after a rebalance).
-                again = await session.scalar(
-                    select(processed.c.event_id).where(
-                        processed.c.consumer == self.name, processed.c.event_id == event.id
-                    )
-                )
-                if again is not None:
-                    return "duplicate"
-                raise
-            except BaseException:
-                await uow.rollback()
-                raise
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+            if self._stopping.is_set():
+                return None
+            delay = min(delay * 2, DATABASE_RETRY_MAX_SECONDS)
 
     async def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], dlq: Any, error: str, *, attempts: int
@@ -355,3 +441,29 @@ class IdempotentConsumer:
                 lag = max(0, highwater - position)
                 self.partition_lag[(tp.topic, tp.partition)] = lag
                 LAG.labels(self.name, tp.topic, str(tp.partition)).set(lag)
+
+
+async def _close(closing: Coroutine[Any, Any, None], seconds: float) -> None:
+    """Close a Kafka client, waiting at most ``seconds``. ``asyncio.wait_for`` is not enough: on its
+    timeout it cancels the close and then waits for it to finish, and aiokafka's close can go on after a
+    cancellation (leaving a group whose coordinator went away with the old broker), which held a
+    consumer after a broker restart for minutes instead of starting its new client. A close still
+    running then is left to finish (or fail) on its own."""
+    task = asyncio.ensure_future(closing)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        log.warning("consumer.close_abandoned", seconds=seconds)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+    elif not task.cancelled() and task.exception() is not None:
+        log.info("consumer.close_failed", error=repr(task.exception()))
+
+
+async def _cluster_id(consumer: AIOKafkaConsumer) -> str | None:
+    """The cluster id the broker reports (None from brokers too old to report one)."""
+    client = consumer._client  # aiokafka exposes the producer's client, not the consumer's
+    node_id = client.get_random_node()
+    if node_id is None:
+        raise KafkaError("no broker known to the consumer")
+    response = await asyncio.wait_for(client.send(node_id, MetadataRequest([])), 10)
+    cluster_id = getattr(response, "cluster_id", None)
+    return str(cluster_id) if cluster_id else None

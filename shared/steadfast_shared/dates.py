@@ -15,6 +15,16 @@ import holidays
 
 LONDON = ZoneInfo("Europe/London")
 
+#: The days every service accepts, in query parameters, JSON bodies and CSV cells alike: wide enough for
+#: any council's records, narrow enough that the arithmetic on them (an ASYE year on, a window or a year
+#: back, 45 working days or a visit interval ahead) never leaves Python's calendar (years 1 to 9999).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def in_calendar(day: date) -> bool:
+    """Whether ``day`` (or a datetime's day) is one the services accept: FIRST_DAY to LAST_DAY."""
+    return FIRST_DAY.year <= day.year <= LAST_DAY.year
+
 
 def today() -> date:
     """Today's date in Europe/London (the default ``as_of``)."""

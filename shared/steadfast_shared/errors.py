@@ -108,3 +108,22 @@ class ServiceUnavailable(SteadfastError):
     status = 503
     code = "service_unavailable"
     title = "Service unavailable"
+
+
+class TooManyRequests(SteadfastError):
+    """A client spent its rate-limit budget. ``headers`` (``Retry-After``, RateLimit) go on the answer."""
+
+    status = 429
+    code = "too_many_requests"
+    title = "Too many requests"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail, errors=errors, **extra)
+        self.headers = dict(headers or {})

@@ -7,10 +7,10 @@ that the embedded runner (``make run``) finds every installed service without a 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import APIRouter
 
@@ -47,11 +47,18 @@ class ServiceCommand:
 
 @dataclass
 class Runtime:
-    """What a running service holds: built in the lifespan (or a CLI command), never at import."""
+    """What a running service holds: built in the lifespan (or a CLI command), never at import.
+
+    ``components`` are the objects the definition says a process makes once (a cache, say), made here
+    when the runtime is, so every request, task and command of the process shares the same ones."""
 
     definition: ServiceDefinition
     settings: ServiceSettings
     database: Database
+    components: dict[str, Any] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.components = {name: make(self) for name, make in self.definition.components.items()}
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,8 @@ class ServiceDefinition:
     tasks: Sequence[Callable[[Runtime], BackgroundTask]] = field(default_factory=tuple)
     #: Commands of the service's own, added to its command line.
     commands: Sequence[ServiceCommand] = field(default_factory=tuple)
+    #: What the process makes once, by name (``Runtime.components``), e.g. an answer cache.
+    components: Mapping[str, Callable[[Runtime], Any]] = field(default_factory=dict)
     version: str = "0.1.0"
 
     @property

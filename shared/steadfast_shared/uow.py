@@ -10,21 +10,25 @@ order in the outbox, which is what the relay publishes in.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from steadfast_shared.db.bulk import insert_rows
+from steadfast_shared.db.engine import sqlite_write_lock
 from steadfast_shared.db.metadata import PlatformTables
 from steadfast_shared.db.types import utcnow
 from steadfast_shared.domain import pending_events
-from steadfast_shared.events.envelope import CloudEvent, new_event
+from steadfast_shared.events.envelope import CloudEvent, EnvelopeWriter
 from steadfast_shared.events.registry import EventRegistry, PendingEvent
 
 
 class UnitOfWork:
-    """A session plus the outbox. Use :meth:`commit` once; anything else rolls back."""
+    """A session plus the outbox. Use :meth:`commit` once (or :meth:`checkpoint` along the way, as a
+    partial import does); anything else rolls back."""
 
     def __init__(
         self,
@@ -39,9 +43,7 @@ class UnitOfWork:
         self.registry = registry
         self._extra: list[PendingEvent] = []
         self._on_commit = on_commit
-        #: The envelopes of the last write to the outbox (the whole unit of work's, unless it wrote in
-        #: batches, as imports do: keeping every one would grow with the file).
-        self.published: list[CloudEvent] = []
+        self._last_payloads: list[str] = []
         #: How many events this unit of work wrote to the outbox in all.
         self.events_written = 0
 
@@ -70,47 +72,73 @@ class UnitOfWork:
             del self._extra[extra_mark:]
             raise
 
-    async def write_outbox(self) -> list[CloudEvent]:
-        """Flush the changes, then insert the collected events as outbox rows (same transaction)."""
+    async def write_outbox(self) -> int:
+        """Flush the changes, then insert the collected events as outbox rows (same transaction).
+
+        The rows are written in one statement (``COPY`` on PostgreSQL), in the order the events were
+        recorded; their envelopes are serialised straight to JSON (:attr:`published` parses them back,
+        when asked). Answers how many events it wrote.
+        """
         await self.session.flush()
         pending = self._collect()
         if not pending:
-            return []
+            self._last_payloads = []
+            return 0
         now = utcnow()
-        rows = []
-        envelopes = []
+        writer = EnvelopeWriter(self.registry.source, now)
+        rows: list[dict[str, Any]] = []
+        payloads: list[str] = []
         for event in pending:
-            registered = self.registry.get(event.event_type.type)
-            if registered is None:
-                raise LookupError(f"event type {event.event_type.type!r} is not registered")
-            envelope = new_event(
-                source=self.registry.source,
-                type_=event.event_type.type,
+            type_ = event.event_type.type
+            if self.registry.get(type_) is None:
+                raise LookupError(f"event type {type_!r} is not registered")
+            event_id = str(uuid.uuid4())
+            payload = writer.write(
+                event_id=event_id,
+                type_=type_,
                 subject=event.subject,
-                data=event.payload(),
-                dataschema=f"urn:steadfast:event:{event.event_type.type}",
+                data=event.data,
+                dataschema=f"urn:steadfast:event:{type_}",
             )
-            envelopes.append(envelope)
+            payloads.append(payload)
             rows.append(
                 {
-                    "event_id": envelope.id,
+                    "event_id": event_id,
                     "topic": event.event_type.topic,
                     "message_key": event.subject,
-                    "event_type": envelope.type,
-                    "payload": envelope.to_json().decode(),
+                    "event_type": type_,
+                    "payload": payload,
                     "created_at": now,
                 }
             )
-        await self.session.execute(insert(self.tables.outbox), rows)
-        self.published = envelopes
-        self.events_written += len(envelopes)
-        return envelopes
+        await insert_rows(self.session, self.tables.outbox, rows)
+        self._last_payloads = payloads
+        self.events_written += len(rows)
+        return len(rows)
+
+    @property
+    def published(self) -> list[CloudEvent]:
+        """The envelopes of the last write to the outbox (the whole unit of work's, unless it wrote in
+        batches, as imports do: keeping every one would grow with the file)."""
+        return [CloudEvent.from_json(payload) for payload in self._last_payloads]
 
     async def commit(self) -> None:
         await self.write_outbox()
         await self.session.commit()
         if self._on_commit is not None and self.events_written:
             self._on_commit()
+
+    async def checkpoint(self) -> None:
+        """Commit the work so far (outbox included) and carry on in a new transaction.
+
+        For work that may keep what it has done if it fails later (a partial import, batch by batch), so
+        that it does not hold locks to its end. On SQLite the commit releases the database's one write
+        lock, and the writers waiting for it get it before this unit of work takes it again.
+        """
+        await self.commit()
+        write_lock = sqlite_write_lock(self.session)
+        if write_lock is not None:
+            await write_lock.give_way()
 
     async def rollback(self) -> None:
         await self.session.rollback()

@@ -227,7 +227,7 @@ async def test_learning_actions_and_the_overdue_list(audit: ServiceClient) -> No
     assert [(i["owner"], i["days_overdue"], i["team"]) for i in items] == [("Kim", 22, "PC3")]
     detail = (await audit.http.get(f"/v1/audits/{found['id']}", headers=audit.auth(*READ))).json()
     assert [a["status"] for a in detail["learning_actions"]] == ["open", "done", "open"]
-    assert "org.steadfast.audit.learning_action.changed.v1" in await outbox_types(audit)
+    assert "org.steadfast.audit.learning_action.changed.v2" in await outbox_types(audit)
 
 
 async def test_programme_progress_against_plan(audit: ServiceClient) -> None:
@@ -290,3 +290,25 @@ async def test_a_stale_if_match_is_refused_and_a_retried_create_is_not_recorded_
     )
     assert stale.status_code == 412
     assert stale.json()["errors"][0]["reason"] == "stale_etag"
+
+
+@pytest.mark.parametrize("field", ["audit_type", "team", "child", "worker"])
+async def test_an_explicit_null_on_a_field_that_cannot_be_empty_is_a_422(
+    audit: ServiceClient, field: str
+) -> None:
+    """Regression (hardening issue, defect 1): the null reached the aggregate and the event failed: 500."""
+    await seed_directory(audit, staff_worker("HR-7", team="ACIN1"))
+    recorded = await post_audit(
+        audit, audit_type="full", child="LCS-7", worker="HR-7", started_date="2015-03-02"
+    )
+    answer = await audit.http.patch(
+        f"/v1/audits/{recorded['id']}", json={field: None}, headers=audit.auth(*WRITE)
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert [(e["field"], e["reason"]) for e in answer.json()["errors"]] == [(field, "null_not_allowed")]
+    # A field that may be empty still takes a null.
+    cleared = await audit.http.patch(
+        f"/v1/audits/{recorded['id']}", json={"findings": None, "auditor": None}, headers=audit.auth(*WRITE)
+    )
+    assert cleared.status_code == 200, cleared.text

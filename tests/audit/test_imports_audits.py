@@ -93,3 +93,33 @@ async def test_atomic_rejects_the_file_partial_keeps_the_good_rows(audit: Servic
     assert sorted((e["row"], e["column"], e["reason"]) for e in result["rejected"]) == expected
     assert (await audit.http.get("/v1/audits/B-1", headers=audit.auth(*READ))).status_code == 200
     assert await outbox_count(audit) == 1
+
+
+async def test_every_configured_elements_grade_is_read_labels_and_all_and_an_unknown_element_is_refused(
+    audit: ServiceClient,
+) -> None:
+    """Regression (hardening issue, extracts as councils make them): only ``contact_grade`` was read
+    as a code; ``planning_grade: Requires Improvement`` from an Excel extract was an error."""
+    await seed_directory(audit, staff_worker("HR-3", team="PC3"))
+    header = HEADER.rstrip("\n") + ",planning_grade,voice_of_the_child_grade,kindness_grade\n"
+    body = header + (
+        "E-1,LCS-1,HR-3,,full,2015-03-02,Good,Good,,Requires Improvement,outstanding,\n"
+        "E-2,LCS-2,HR-3,,full,2015-03-02,good,,,superb,,\n"
+        "E-3,LCS-3,HR-3,,full,2015-03-02,good,,,,,good\n"
+    )
+    status, result = await post_csv(audit, body, mode="partial")
+    assert status == 200, result
+    assert sorted((e["row"], e["column"], e["reason"]) for e in result["rejected"]) == [
+        (3, "planning_grade", "enum"),
+        (4, "kindness_grade", "unknown_element"),
+    ]
+    assert {(c["column"], c["value"], c["normalised_to"]) for c in result["normalised"]["codes"]} >= {
+        ("planning_grade", "Requires Improvement", "requires_improvement"),
+        ("overall_grade", "Good", "good"),
+    }
+    first = (await audit.http.get("/v1/audits/E-1", headers=audit.auth(*READ))).json()
+    assert first["element_grades"] == {
+        "contact": "good",
+        "planning": "requires_improvement",
+        "voice_of_the_child": "outstanding",
+    }

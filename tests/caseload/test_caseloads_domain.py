@@ -13,13 +13,17 @@ from steadfast_caseload.caseloads.models import (
     WorkerCaseload,
     is_nqsw,
 )
-from steadfast_caseload.settings import CaseloadSettings
 from steadfast_shared.codes import EmploymentType, Role
+from steadfast_shared.strategy import SHIPPED_STRATEGY
+from steadfast_shared.strategy.document import CaseloadWeights
 
-POLICY = CaseloadPolicy()
+AS_OF = date(2015, 3, 2)
+POLICY = CaseloadPolicy.of(SHIPPED_STRATEGY, AS_OF)
 
 
-def holder(name: str, role: Role, fte: float, caseload: int, *, nqsw: bool = False) -> WorkerCaseload:
+def holder(
+    name: str, role: Role, fte: float, caseload: int, *, nqsw: bool = False, policy: CaseloadPolicy = POLICY
+) -> WorkerCaseload:
     return WorkerCaseload.assess(
         CaseHolder(
             worker_id=uuid.uuid4(),
@@ -32,12 +36,31 @@ def holder(name: str, role: Role, fte: float, caseload: int, *, nqsw: bool = Fal
             nqsw=nqsw,
             caseload=caseload,
         ),
-        POLICY,
+        policy,
     )
 
 
-def test_the_policy_defaults_are_the_settings_defaults() -> None:
-    assert CaseloadPolicy.of(CaseloadSettings()) == POLICY
+def test_the_shipped_strategy_gives_the_numbers_the_settings_used_to() -> None:
+    assert POLICY.limit_per_full_caseload == Decimal(16)
+    assert POLICY.weighting.nqsw_factor == Decimal("0.9")
+    assert POLICY.weighting.weights[Role.consultant_practitioner] == Decimal("0.5")
+    assert POLICY.weighting.weights[Role.social_worker] == Decimal(1)
+
+
+def test_the_strategys_limit_and_weights_change_limits_and_a_strategy_without_one_has_none() -> None:
+    tighter = CaseloadPolicy.of(
+        SHIPPED_STRATEGY.model_copy(
+            update={"caseload_limit": 12, "caseload_weights": CaseloadWeights(consultant_practitioner=0.6)}
+        ),
+        AS_OF,
+        version=2,
+    )
+    a = holder("A", Role.social_worker, 1.0, 13, policy=tighter)
+    c = holder("C", Role.consultant_practitioner, 1.0, 6, policy=tighter)
+    assert [(w.capacity, w.limit, w.over_by) for w in (a, c)] == [(Decimal(1), 12, 1), (Decimal("0.6"), 7, 0)]
+    no_limit = CaseloadPolicy.of(SHIPPED_STRATEGY.model_copy(update={"targets": {}}), AS_OF)
+    free = holder("A", Role.social_worker, 1.0, 40, policy=no_limit)
+    assert (free.limit, free.over_by) == (None, 0)
 
 
 def test_the_worked_example_capacities_limits_and_average() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -223,3 +225,18 @@ async def test_allocation_history_counts_workers_since_the_start_of_the_current_
         await caseload.http.get("/v1/children/LL1/allocations?as_of=2014-01-06", headers=caseload.auth(*READ))
     ).json()
     assert (between["current_run_start"], between["workers_in_current_run"]) == (None, None)
+
+
+async def test_a_childs_created_at_carries_its_offset(caseload: ServiceClient) -> None:
+    """Regression (hardening, defect 7): ``date-time`` values always carry a timezone."""
+    made = await caseload.http.post(
+        "/v1/children", json={"external_id": "LCS-TZ"}, headers=caseload.auth(*WRITE)
+    )
+    assert made.status_code == 201, made.text
+    for answer in (
+        made.json(),
+        (await caseload.http.get("/v1/children/LCS-TZ", headers=caseload.auth(*READ))).json(),
+        (await caseload.http.get("/v1/children", headers=caseload.auth(*READ))).json()["items"][0],
+    ):
+        stamp = datetime.fromisoformat(answer["created_at"])
+        assert stamp.utcoffset() == timedelta(0), answer["created_at"]

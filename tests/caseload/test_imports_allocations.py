@@ -8,7 +8,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from steadfast_caseload.children.models import Allocation
+from steadfast_caseload.children.models import Allocation, Child
+from steadfast_caseload.db import tables
+from steadfast_shared.events import CloudEvent
 from steadfast_shared.testing import ServiceClient
 from tests.caseload.conftest import seed_directory, staff_worker
 from tests.caseload.importing import (
@@ -192,3 +194,56 @@ async def test_a_file_larger_than_a_batch_is_applied_across_batches(caseload: Se
         1 if lines[4321].endswith(",\n") else 0
     )
     assert partial["counts"]["rejected"] == 1
+
+
+async def test_a_batch_publishes_the_events_the_aggregate_would_one_per_change(
+    caseload: ServiceClient,
+) -> None:
+    """The set-wise import keeps the aggregate's events exactly: one per change, in file order, each with
+    the child's version after it; the child's row ends at the last one's; a rejected row bumps nothing."""
+    ids = await given_children_and_workers(caseload)
+    async with caseload.runtime.database.sessionmaker() as session:
+        versions = dict((await session.execute(select(Child.external_id, Child.version))).all())
+    before = await outbox_count(caseload)
+    body = (
+        "C1,HR1,2014-10-20,2015-01-05\n"
+        "C1,HR2,2015-01-05,\n"
+        "C1,HR2,2015-02-01,\n"  # overlaps the allocation above: rejected, no event, no version
+        "C2,HR2,2013-05-07,\n"
+        "C1,HR1,2014-10-20,2015-01-06\n"  # the first row's allocation again, a day longer: updated
+    )
+    status, result = await post_csv(caseload, "allocations", ALLOCATIONS_HEADER + body, mode="partial")
+    assert status == 200, result
+    assert result["counts"] == counts(created=3, updated=1, rejected=1)
+    assert rejections(result) == [(4, "start_date", "overlapping_allocation")]
+
+    query = select(tables.outbox.c.event_type, tables.outbox.c.payload).order_by(tables.outbox.c.id)
+    async with caseload.runtime.database.sessionmaker() as session:
+        written = (await session.execute(query.offset(before))).all()
+        held = {a.id: a for a in (await session.scalars(select(Allocation))).all()}
+        after = dict((await session.execute(select(Child.external_id, Child.version))).all())
+    events = [(t.rsplit(".", 2)[-2], CloudEvent.from_json(p).data) for t, p in written]
+    assert [(kind, data["child_external_id"], data["child_version"]) for kind, data in events] == [
+        ("started", "C1", versions["C1"] + 1),
+        ("started", "C1", versions["C1"] + 2),
+        ("started", "C2", versions["C2"] + 1),
+        ("changed", "C1", versions["C1"] + 3),
+    ]
+    assert after == {**versions, "C1": versions["C1"] + 3, "C2": versions["C2"] + 1}
+    first = events[0][1]
+    assert events[3][1]["allocation_id"] == first["allocation_id"]
+    assert events[3][1]["end_date"] == "2015-01-06"
+    allocation = held[uuid.UUID(first["allocation_id"])]
+    assert (allocation.worker_id, allocation.end_date) == (ids["HR1"], date(2015, 1, 6))
+    assert set(first) == {
+        "child_id",
+        "child_external_id",
+        "child_version",
+        "allocation_id",
+        "worker_id",
+        "start_date",
+        "end_date",
+        "reason",
+    }
+    for kind, data in events:
+        assert uuid.UUID(data["allocation_id"]) in held, kind

@@ -250,11 +250,30 @@ def test_service_containers_are_hardened(
 
 
 def test_ports_are_those_of_the_spec(repo: Path, spec_ports: dict[str, int]) -> None:
-    """SPEC.md (beside the repository, in shared/) fixes the ports these checks hold the files to."""
-    spec = repo.parent / "shared" / "SPEC.md"
-    assert spec.is_file(), f"{spec} is not there: the handbook folder sits beside the repository"
+    """docs/specification.md (section 6) fixes the ports these checks hold the files to."""
+    spec = repo / "docs" / "specification.md"
+    assert spec.is_file(), f"{spec} is missing: the project's specification lives in its own docs/"
     match = re.search(
         r"staff (\d+), caseload (\d+), audit (\d+), metrics (\d+)", " ".join(spec.read_text().split())
     )
-    assert match, "SPEC.md section 6 no longer lists the ports as expected"
+    assert match, "docs/specification.md section 6 no longer lists the ports as expected"
     assert dict(zip(spec_ports, map(int, match.groups()), strict=True)) == spec_ports
+
+
+def test_nothing_reads_files_outside_the_repository(repo: Path) -> None:
+    """A clone with nothing beside it must pass: no code, test or build file reaches above the repo."""
+    outside = re.compile(r"""(\.\./shared|repo\.parent|REPO\.parent|parents\[[3-9]\])""")
+    offenders = []
+    for path in repo.rglob("*"):
+        if not path.is_file() or path.suffix not in {".py", ".toml", ".cfg", ".ini", ".yml", ".yaml", ""}:
+            continue
+        if any(part in {".venv", ".tools", ".git", "var", "node_modules"} for part in path.parts):
+            continue
+        if path == Path(__file__):
+            continue
+        try:
+            text = path.read_text()
+        except (UnicodeDecodeError, OSError):
+            continue
+        offenders += [f"{path.relative_to(repo)}: {m.group(0)}" for m in outside.finditer(text)]
+    assert not offenders, f"these reach outside the repository: {offenders}"

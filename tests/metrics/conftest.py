@@ -33,8 +33,8 @@ from steadfast_caseload.events import (
 )
 from steadfast_metrics.bootstrap import definition
 from steadfast_metrics.facts.projector import apply_event
+from steadfast_metrics.facts.records import Facts
 from steadfast_metrics.facts.repository import FactsRepository
-from steadfast_metrics.kpis.facts import Facts
 from steadfast_shared.codes import AuditType, EmploymentType, EpisodeType, Grade, Role, VisitType
 from steadfast_shared.db import Database, create_database
 from steadfast_shared.events import CloudEvent, EventType
@@ -122,7 +122,6 @@ def worker(
         asye_start=asye_start,
         asye_end=asye_end,
         protected_development_pct=protected_development_pct,
-        swe_registration_number=None,
         swe_registration_expiry=swe_registration_expiry,
         history=history if history is not None else [terms(start_date, end_date)],
     )
@@ -191,7 +190,6 @@ def recruitment_survey(
         id=survey_id or new_id(),
         version=version,
         returned_date=returned_date,
-        worker_id=None,
         team=team,
         **scores,
     )
@@ -321,13 +319,11 @@ def audit(
         child_ref="C-1",
         worker_id=new_id(),
         team=team,
-        auditor="Auditor",
         started_date=completed_date,
         completed_date=completed_date,
         overall_grade=overall_grade,
         element_grades={} if contact_grade is None else {"contact": contact_grade},
         moderated_grade=moderated_grade,
-        moderator="Moderator" if moderated_grade is not None else None,
         moderated_date=completed_date if moderated_grade is not None else None,
         effective_grade=moderated_grade or overall_grade,
         audit_version=audit_version,

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from steadfast_metrics.kpis.facts import Allocation, Episode, Facts, Terms, Worker
+from steadfast_metrics.facts.records import Allocation, Episode, Facts, Terms, Worker
 from steadfast_metrics.strategy.document import SLOUGH_2014_17
 from steadfast_shared.codes import EmploymentType, EpisodeType, Role
 

@@ -26,8 +26,7 @@ from steadfast_caseload.events import (
     VisitData,
     VisitRecorded,
 )
-from steadfast_metrics.kpis.engine import compute_kpis
-from steadfast_metrics.kpis.facts import (
+from steadfast_metrics.facts.records import (
     SURVEY_FACTORS,
     Allocation,
     Assessment,
@@ -44,6 +43,7 @@ from steadfast_metrics.kpis.facts import (
     Visit,
     Worker,
 )
+from steadfast_metrics.kpis.engine import compute_kpis
 from steadfast_metrics.strategy.document import SLOUGH_2014_17
 from steadfast_shared.codes import AuditType, EmploymentType, EpisodeType, Grade, Role, VisitType
 from steadfast_shared.events import CloudEvent
@@ -290,7 +290,6 @@ def _council(seed: int) -> list[BaseModel]:
                         id=new_id(),
                         version=1,
                         returned_date=returned,
-                        worker_id=None,
                         team=team,
                         workload_too_high=score(1, 5),
                     )
@@ -301,7 +300,6 @@ def _council(seed: int) -> list[BaseModel]:
                         id=new_id(),
                         version=1,
                         returned_date=returned,
-                        worker_id=None,
                         team=team,
                         private_space=score(1, 5),
                     )

@@ -6,9 +6,7 @@ from datetime import date
 
 import pytest
 
-from steadfast_metrics.kpis.catalogue import KPI_IDS
-from steadfast_metrics.kpis.engine import compute_kpis
-from steadfast_metrics.kpis.facts import (
+from steadfast_metrics.facts.records import (
     Assessment,
     Audit,
     Facts,
@@ -19,6 +17,8 @@ from steadfast_metrics.kpis.facts import (
     SurveyReturn,
     Visit,
 )
+from steadfast_metrics.kpis.catalogue import KPI_IDS
+from steadfast_metrics.kpis.engine import compute_kpis
 from steadfast_metrics.strategy.document import StrategyDocument
 from steadfast_shared.codes import AuditType, EpisodeType, Grade, VisitType
 from tests.metrics.kpi_builders import AS_OF, STRATEGY, d, episode, new_id, worked_example

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
+from steadfast_metrics.facts.records import Audit, Facts, SurveyReturn
 from steadfast_metrics.kpis.engine import compute_kpis
-from steadfast_metrics.kpis.facts import Audit, Facts, SurveyReturn
 from steadfast_shared.codes import AuditType, Grade
 from tests.metrics.kpi_builders import AS_OF, STRATEGY, d, new_id
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from steadfast_metrics.facts.records import Assessment, Facts, IroVisit, Review, Visit
 from steadfast_metrics.kpis.casework import run_start, workers_in_run
 from steadfast_metrics.kpis.catalogue import KpiValue
 from steadfast_metrics.kpis.engine import compute_kpis
-from steadfast_metrics.kpis.facts import Assessment, Facts, IroVisit, Review, Visit
 from steadfast_metrics.strategy.document import VisitIntervals
 from steadfast_shared.codes import EpisodeType, VisitType
 from tests.metrics.kpi_builders import AS_OF, STRATEGY, allocate, d, episode, in_turn, new_id, worker

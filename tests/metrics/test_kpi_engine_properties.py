@@ -13,9 +13,7 @@ from typing import TypeVar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from steadfast_metrics.kpis.catalogue import BY_ID, KPI_IDS
-from steadfast_metrics.kpis.engine import compute_kpis
-from steadfast_metrics.kpis.facts import (
+from steadfast_metrics.facts.records import (
     SURVEY_FACTORS,
     Allocation,
     Assessment,
@@ -32,6 +30,8 @@ from steadfast_metrics.kpis.facts import (
     Visit,
     Worker,
 )
+from steadfast_metrics.kpis.catalogue import BY_ID, KPI_IDS
+from steadfast_metrics.kpis.engine import compute_kpis
 from steadfast_metrics.watchlists.lists import (
     children_with_4_or_more_workers,
     children_with_overdue_visits,

@@ -4,11 +4,12 @@ financial year, protected development time and the DfE census rates, and the per
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
+from steadfast_metrics.facts.records import Facts, Holding, Placement, Post, Terms, Worker
 from steadfast_metrics.kpis.engine import compute_kpis
-from steadfast_metrics.kpis.facts import Facts, Holding, Placement, Post, Terms, Worker
 from steadfast_metrics.kpis.workforce import caseloads_on, protected_caseload, worker_limit
 from steadfast_metrics.strategy.document import StrategyDocument
 from steadfast_shared.codes import EmploymentType, Role
@@ -116,9 +117,9 @@ def test_a_student_with_an_asye_date_is_not_an_nqsw() -> None:
 
 
 def test_the_limit_rounds_down_but_not_below_a_whole_number_float_error_would_hide() -> None:
-    assert worker_limit(0.45, 16) == 7  # the worked example's D: 7.2
-    assert 0.7 * 0.8 * 25 < 14  # floating point
-    assert worker_limit(0.7 * 0.8, 25) == 14
+    assert worker_limit(Decimal("0.45"), Decimal(16)) == 7  # the worked example's D: 7.2
+    assert 0.7 * 0.8 * 25 < 14  # floating point; the shared rules multiply exact decimals
+    assert worker_limit(Decimal("0.7") * Decimal("0.8"), Decimal(25)) == 14
 
 
 def test_the_protected_caseload_comes_from_the_strategy_or_the_nqsw_target() -> None:

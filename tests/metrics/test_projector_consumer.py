@@ -8,8 +8,8 @@ from datetime import date
 
 from steadfast_audit.events import AuditModerated, AuditRecorded
 from steadfast_caseload.events import AllocationStarted, EpisodeRecorded
+from steadfast_metrics.facts.records import Allocation, Audit, Episode
 from steadfast_metrics.facts.repository import FactsRepository, SourceFreshness
-from steadfast_metrics.kpis.facts import Allocation, Audit, Episode
 from steadfast_metrics.settings import MetricsSettings
 from steadfast_shared.codes import AuditType, EpisodeType, Grade
 from steadfast_shared.testing import ServiceClient, produce, read_records, wait_until

@@ -38,8 +38,8 @@ from steadfast_metrics.bootstrap import definition
 from steadfast_metrics.db import Base
 from steadfast_metrics.facts import models
 from steadfast_metrics.facts.projector import apply_events
+from steadfast_metrics.facts.records import Facts
 from steadfast_metrics.facts.repository import FactsRepository
-from steadfast_metrics.kpis.facts import Facts
 from steadfast_shared.codes import EpisodeType, Grade, VisitType
 from steadfast_shared.events import CloudEvent
 from steadfast_shared.uow import UnitOfWork

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from steadfast_metrics.kpis.facts import Facts, Visit
+from steadfast_metrics.facts.records import Facts, Visit
 from steadfast_metrics.strategy.document import StrategyDocument
 from steadfast_metrics.watchlists.lists import (
     ChildWithManyWorkers,

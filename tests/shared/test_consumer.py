@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -41,7 +42,7 @@ def group() -> str:
 
 
 def new_consumer(
-    db: Database, bootstrap: str, topic: str, group: str, handler: Handler, **options: int
+    db: Database, bootstrap: str, topic: str, group: str, handler: Handler, **options: Any
 ) -> IdempotentConsumer:
     return IdempotentConsumer(
         name=group,
@@ -186,7 +187,9 @@ async def test_offsets_are_committed_only_after_the_database_commit(
         return await committed_offset(bootstrap, group, tp) == expected
 
     await produce(bootstrap, topic, [first, held, third])
-    crashed = new_consumer(ledger_db, bootstrap, topic, group, slow_handler)
+    # One event a batch, so that the first commits before the second is handled (batches of many:
+    # tests/shared/test_consumer_batches.py).
+    crashed = new_consumer(ledger_db, bootstrap, topic, group, slow_handler, batch_size=1)
     task = asyncio.create_task(crashed.run())
     try:
         await wait_until(entered.is_set, timeout=60, message="the second event being handled")
@@ -233,3 +236,27 @@ async def test_the_consumer_survives_a_broker_restart(
     expected = {e.id: 1 for e in before + after}
     assert await receipts_of(ledger_db, group) == expected
     assert consumer.stats.processed == 6
+
+
+async def test_the_consumer_reads_every_partition_of_a_topic_recreated_after_a_broker_restart(
+    ledger_db: Database, kafka_broker: TansuBroker, bootstrap: str, topic: str, group: str
+) -> None:
+    # The topic has the consumer's 3 partitions; after the restart a producer's auto-creation makes it
+    # again with the broker's default. The consumer must not go on with the old broker's metadata (its
+    # Kafka client keeps it for minutes), or the events on the new partitions wait unread.
+    await ensure_topics(bootstrap, [topic], partitions=3)
+    before = [event() for _ in range(3)]
+    after = [event() for _ in range(24)]  # keyed at random: some land beyond the third partition
+    consumer = new_consumer(ledger_db, bootstrap, topic, group, receipt_handler(group))
+
+    async with consuming(consumer) as task:
+        await produce(bootstrap, topic, before)
+        await wait_until(handled(consumer, 3), timeout=60, message="handled before the restart")
+
+        await kafka_broker.restart_async(downtime=1.0)  # back empty: no topic, no offsets
+        await produce(bootstrap, topic, after)
+        # Up to a session timeout for the new broker's group, and a metadata refresh for its partitions.
+        await wait_until(handled(consumer, 27), timeout=120, message="handled after the restart")
+        assert not task.done()
+
+    assert await receipts_of(ledger_db, group) == {e.id: 1 for e in before + after}

@@ -86,7 +86,7 @@ async def test_a_rolled_back_unit_of_work_leaves_neither_the_change_nor_its_even
         inside = await uow.session.scalar(select(func.count()).select_from(outbox))
         await uow.rollback()
 
-    assert len(written) == 1
+    assert written == 1
     assert inside == 1  # the event was in the transaction...
     assert await count(db, outbox) == 0  # ...and went with it
     assert await count(db, Entry.__table__) == 0

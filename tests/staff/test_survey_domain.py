@@ -63,8 +63,9 @@ def test_a_returned_survey_publishes_its_scores() -> None:
     assert event.data.right_post_right_time == 5
     assert event.data.place == 3
     assert event.data.terms_and_conditions is None
-    assert event.data.worker_id == worker
     assert event.data.team == "ACIN1"
+    assert survey.worker_id == worker
+    assert "worker_id" not in event.payload(), "who returned a survey is not published"
 
 
 def test_a_factor_left_out_was_not_answered() -> None:
@@ -76,7 +77,6 @@ def test_a_factor_left_out_was_not_answered() -> None:
     }
     data = survey.snapshot()
     assert isinstance(data, ExitSurveyData)
-    assert data.worker_id is None
     assert data.team is None
 
 
@@ -104,7 +104,7 @@ def test_a_return_that_answers_nothing_is_refused() -> None:
     with pytest.raises(ValidationFailed) as raised:
         ExitSurvey.returned(returned_date=date(2015, 1, 5), scores={"no_career_path": None})
     assert raised.value.errors[0]["reason"] == "no_answers"
-    assert ExitSurveyReturned.type.endswith("exit_survey.returned.v1")
+    assert ExitSurveyReturned.type.endswith("exit_survey.returned.v2")
 
 
 def test_the_api_model_refuses_a_score_out_of_range_and_unknown_fields() -> None:

@@ -16,17 +16,17 @@ pytestmark = pytest.mark.integration
         (
             "/v1/recruitment-surveys",
             {"right_post_right_time": 5, "place": 4, "terms_and_conditions": 2},
-            "org.steadfast.staff.recruitment_survey.returned.v1",
+            "org.steadfast.staff.recruitment_survey.returned.v2",
         ),
         (
             "/v1/exit-surveys",
             {"insufficient_support_supervision": 1, "workload_too_high": 5},
-            "org.steadfast.staff.exit_survey.returned.v1",
+            "org.steadfast.staff.exit_survey.returned.v2",
         ),
         (
             "/v1/staff-health-checks",
             {"private_space": 2, "office_environment": 3, "supervision_quality": 4},
-            "org.steadfast.staff.staff_health_check.returned.v1",
+            "org.steadfast.staff.staff_health_check.returned.v2",
         ),
     ],
 )

@@ -139,8 +139,8 @@ async def test_file_level_problems_are_clear(staff: ServiceClient) -> None:
         content=(HEADER + "HR1,Zo\xeb,social_worker,permanent,1,ACIN1,2014-09-01,,,,,,\n").encode("latin-1"),
         headers={**staff.auth(*WRITE), "Content-Type": "text/csv"},
     )
-    assert latin1.status_code == 400
-    assert latin1.json()["errors"][0]["reason"] == "not_utf8"
+    assert latin1.status_code == 422
+    assert [(e["row"], e["reason"]) for e in latin1.json()["errors"]] == [(2, "not_utf8")]
 
     json_body = await staff.http.post("/v1/imports/workers", json={}, headers=staff.auth(*WRITE))
     assert json_body.status_code == 415

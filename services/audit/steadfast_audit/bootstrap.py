@@ -11,6 +11,7 @@ from steadfast_audit.imports.endpoints import router as imports_router
 from steadfast_audit.learning.endpoints import router as learning_router
 from steadfast_audit.programme.endpoints import router as programme_router
 from steadfast_audit.settings import AuditSettings
+from steadfast_shared.access import AccessLogPurge, access_log_router
 from steadfast_shared.service import ServiceDefinition
 
 definition = ServiceDefinition(
@@ -23,7 +24,8 @@ definition = ServiceDefinition(
     settings_class=AuditSettings,
     tables=tables,
     registry=registry,
-    routers=(imports_router, learning_router, programme_router, audits_router),
+    routers=(imports_router, learning_router, programme_router, audits_router, access_log_router()),
+    tasks=(AccessLogPurge,),
     root=Path(__file__).resolve().parent.parent,
     port=8003,
     consumers=(worker_directory_consumer,),

@@ -12,6 +12,9 @@ from steadfast_caseload.events import registry
 from steadfast_caseload.feedback.endpoints import router as feedback_router
 from steadfast_caseload.imports.endpoints import router as imports_router
 from steadfast_caseload.settings import CaseloadSettings
+from steadfast_caseload.strategy.endpoints import router as strategy_router
+from steadfast_caseload.strategy.projector import strategy_consumer
+from steadfast_shared.access import AccessLogPurge, access_log_router
 from steadfast_shared.service import ServiceDefinition
 
 definition = ServiceDefinition(
@@ -24,8 +27,17 @@ definition = ServiceDefinition(
     settings_class=CaseloadSettings,
     tables=tables,
     registry=registry,
-    routers=(imports_router, casework_router, feedback_router, children_router, caseloads_router),
+    routers=(
+        imports_router,
+        casework_router,
+        feedback_router,
+        children_router,
+        caseloads_router,
+        strategy_router,
+        access_log_router(),
+    ),
+    tasks=(AccessLogPurge,),
     root=Path(__file__).resolve().parent.parent,
     port=8002,
-    consumers=(worker_directory_consumer,),
+    consumers=(worker_directory_consumer, strategy_consumer),
 )

@@ -3,6 +3,7 @@
 from steadfast_caseload.children.models import Allocation, Assessment, Child, Episode, IroVisit, Review, Visit
 from steadfast_caseload.directory.models import DirectoryTerms, DirectoryWorker
 from steadfast_caseload.feedback.models import Feedback
+from steadfast_caseload.strategy.models import StrategyVersion
 
 __all__ = [
     "Allocation",
@@ -14,5 +15,6 @@ __all__ = [
     "Feedback",
     "IroVisit",
     "Review",
+    "StrategyVersion",
     "Visit",
 ]

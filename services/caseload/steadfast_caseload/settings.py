@@ -1,6 +1,18 @@
-from pydantic import Field
+import os
+
+from pydantic import Field, model_validator
 
 from steadfast_shared.settings import ServiceSettings, service_config
+
+#: Settings the caseload service no longer has: the strategy (the metrics service's ``PUT /v1/strategy``,
+#: published as events) is the one place the caseload weights, limits and visit intervals are set.
+RETIRED_SETTINGS = {
+    "CASELOAD_CASELOAD_LIMIT": "caseload_limit",
+    "CASELOAD_NQSW_LIMIT_FACTOR": "caseload_weights.nqsw_factor",
+    "CASELOAD_CONSULTANT_PRACTITIONER_WEIGHT": "caseload_weights.consultant_practitioner",
+    "CASELOAD_CP_VISIT_INTERVAL_WORKING_DAYS": "visit_intervals.cp_working_days",
+    "CASELOAD_CLA_VISIT_INTERVAL_DAYS": "visit_intervals.cla_days",
+}
 
 
 class CaseloadSettings(ServiceSettings):
@@ -11,12 +23,18 @@ class CaseloadSettings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///var/data/caseload.db"
     #: The staff topic the worker directory is built from.
     staff_topic: str = "steadfast.staff"
-    #: Children per full-time case-holding worker before a worker counts as over their limit.
-    caseload_limit: float = Field(default=16, gt=0)
-    #: Multiplier of a newly qualified worker's limit (the protected caseload of the ASYE year).
-    nqsw_limit_factor: float = Field(default=0.9, gt=0, le=1)
-    #: A consultant practitioner's share of a full caseload.
-    consultant_practitioner_weight: float = Field(default=0.5, gt=0, le=1)
-    #: Statutory visit intervals: cp in working days, cla in calendar days (SPEC section 3).
-    cp_visit_interval_working_days: int = Field(default=10, ge=1)
-    cla_visit_interval_days: int = Field(default=42, ge=1)
+    #: The topic the metrics service publishes the strategy's versions on.
+    strategy_topic: str = "steadfast.strategy"
+    #: The council whose strategy applies (the metrics service's ``METRICS_COUNCIL``).
+    council: str = Field(default="slough", min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+
+    @model_validator(mode="after")
+    def _no_retired_settings(self) -> "CaseloadSettings":
+        retired = sorted(name for name in RETIRED_SETTINGS if name in os.environ)
+        if retired:
+            where = ", ".join(f"{name} (now the strategy's {RETIRED_SETTINGS[name]})" for name in retired)
+            raise ValueError(
+                f"{where}: the caseload service applies the council's strategy; set it with "
+                "PUT /v1/strategy on the metrics service and unset these variables"
+            )
+        return self

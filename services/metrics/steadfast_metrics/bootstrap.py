@@ -9,10 +9,12 @@ from steadfast_metrics.facts.consumer import projections_consumer
 from steadfast_metrics.history.endpoints import router as history_router
 from steadfast_metrics.history.schedule import SnapshotSchedule
 from steadfast_metrics.kpis.endpoints import router as kpis_router
+from steadfast_metrics.kpis.service import KPI_CACHE, new_kpi_cache
 from steadfast_metrics.rebuild.commands import COMMANDS
 from steadfast_metrics.settings import MetricsSettings
 from steadfast_metrics.strategy.endpoints import router as strategy_router
 from steadfast_metrics.watchlists.endpoints import router as watchlists_router
+from steadfast_shared.access import AccessLogPurge, access_log_router
 from steadfast_shared.service import ServiceDefinition
 
 definition = ServiceDefinition(
@@ -26,10 +28,11 @@ definition = ServiceDefinition(
     settings_class=MetricsSettings,
     tables=tables,
     registry=registry,
-    routers=(history_router, kpis_router, watchlists_router, strategy_router),
+    routers=(history_router, kpis_router, watchlists_router, strategy_router, access_log_router()),
     root=Path(__file__).resolve().parent.parent,
     port=8004,
     consumers=(projections_consumer,),
-    tasks=(SnapshotSchedule,),
+    tasks=(SnapshotSchedule, AccessLogPurge),
     commands=COMMANDS,
+    components={KPI_CACHE: new_kpi_cache},
 )

@@ -9,4 +9,4 @@ class Base(DeclarativeBase):
     metadata = new_metadata()
 
 
-tables = PlatformTables.define(Base.metadata)
+tables = PlatformTables.define(Base.metadata, access_log=True)

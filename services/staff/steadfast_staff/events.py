@@ -5,6 +5,13 @@ placement's or survey's id, a team's code), so one aggregate's events stay in or
 student placement events carry the aggregate's whole current state (a worker's dated employment
 history, a post's dated holdings) and its ``version``: a consumer can apply any of them as an upsert and
 ignore one whose version is not newer than what it holds. Survey returns are facts recorded once.
+
+Personal data is kept to what a consumer needs (docs/security.md, "Personal data"): a worker's name
+travels because the caseload service's caseload answers and the metrics service's watch lists name the
+worker to their manager; the Social Work England registration number does not travel (no consumer
+needs it: the registration watch list needs only the expiry date), nor does who returned a survey.
+The worker and survey event types are at version 2 since those were dropped; consumers still read
+version 1 events, which carried them.
 """
 
 from __future__ import annotations
@@ -41,6 +48,8 @@ class TermsData(BaseModel):
 
 
 class WorkerData(BaseModel):
+    """A worker's whole state. ``display_name`` is the name a manager knows the worker by."""
+
     id: uuid.UUID
     external_id: str
     version: int
@@ -51,7 +60,6 @@ class WorkerData(BaseModel):
     asye_start: date | None
     asye_end: date | None
     protected_development_pct: float | None
-    swe_registration_number: str | None
     swe_registration_expiry: date | None
     history: list[TermsData] = Field(description="the employment history, oldest first")
     changed: list[str] = Field(default_factory=list, description="the fields this change touched")
@@ -128,10 +136,12 @@ class HealthCheckScores(BaseModel):
 
 
 class SurveyReturnData(BaseModel):
+    """A returned survey. Who returned it is not published, even when the staff service knows it: the
+    scores are counted per team, and a leaver's or a worker's answers stay theirs."""
+
     id: uuid.UUID
     version: int
     returned_date: date
-    worker_id: uuid.UUID | None = Field(description="who returned it, when not anonymous")
     team: str | None
 
 
@@ -162,28 +172,28 @@ TeamRenamed = registry.register(
     description="A team's name changed.",
 )
 WorkerHired = registry.register(
-    "org.steadfast.staff.worker.hired.v1",
+    "org.steadfast.staff.worker.hired.v2",
     WorkerData,
     topic=TOPIC,
     aggregate="worker",
     description="A worker's employment record was created (a starter, or a worker first recorded).",
 )
 WorkerUpdated = registry.register(
-    "org.steadfast.staff.worker.updated.v1",
+    "org.steadfast.staff.worker.updated.v2",
     WorkerData,
     topic=TOPIC,
     aggregate="worker",
     description="A worker's details changed: name, dates, ASYE, protected development time, registration.",
 )
 WorkerTermsChanged = registry.register(
-    "org.steadfast.staff.worker.terms_changed.v1",
+    "org.steadfast.staff.worker.terms_changed.v2",
     WorkerData,
     topic=TOPIC,
     aggregate="worker",
     description="A dated change of role, team, FTE or employment type.",
 )
 WorkerLeft = registry.register(
-    "org.steadfast.staff.worker.left.v1",
+    "org.steadfast.staff.worker.left.v2",
     WorkerData,
     topic=TOPIC,
     aggregate="worker",
@@ -246,21 +256,21 @@ StudentPlacementRemoved = registry.register(
     description="A student placement recorded in error was removed; the payload is its last state.",
 )
 RecruitmentSurveyReturned = registry.register(
-    "org.steadfast.staff.recruitment_survey.returned.v1",
+    "org.steadfast.staff.recruitment_survey.returned.v2",
     RecruitmentSurveyData,
     topic=TOPIC,
     aggregate="recruitment_survey",
     description="A new recruit returned the survey of why they applied.",
 )
 ExitSurveyReturned = registry.register(
-    "org.steadfast.staff.exit_survey.returned.v1",
+    "org.steadfast.staff.exit_survey.returned.v2",
     ExitSurveyData,
     topic=TOPIC,
     aggregate="exit_survey",
     description="A leaver returned the exit survey.",
 )
 StaffHealthCheckReturned = registry.register(
-    "org.steadfast.staff.staff_health_check.returned.v1",
+    "org.steadfast.staff.staff_health_check.returned.v2",
     StaffHealthCheckData,
     topic=TOPIC,
     aggregate="staff_health_check",

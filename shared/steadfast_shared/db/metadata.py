@@ -2,7 +2,8 @@
 
 Each service owns one :class:`~sqlalchemy.MetaData` (so its Alembic history holds only its own tables)
 built by :func:`new_metadata`, and calls :func:`PlatformTables.define` on it once to add the outbox,
-the consumer tracking table and the idempotency-key table.
+the consumer tracking table and the idempotency-key table (and, in a service that answers with
+child-level data, the access log: ``define(metadata, access_log=True)``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Index,
     Integer,
     MetaData,
@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
 )
 
-from steadfast_shared.db.types import BigIntPK
+from steadfast_shared.db.types import BigIntPK, UtcDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -48,9 +48,12 @@ class PlatformTables:
     processed_events: Table
     #: Stored answers of creates made with an ``Idempotency-Key`` header.
     idempotency_keys: Table
+    #: Who read which child's records, when and why (see ``steadfast_shared.access``); None in a service
+    #: that holds no child-level data.
+    access_log: Table | None = None
 
     @classmethod
-    def define(cls, metadata: MetaData) -> PlatformTables:
+    def define(cls, metadata: MetaData, *, access_log: bool = False) -> PlatformTables:
         outbox = Table(
             "outbox",
             metadata,
@@ -60,8 +63,8 @@ class PlatformTables:
             Column("message_key", String(200), nullable=False),
             Column("event_type", String(200), nullable=False),
             Column("payload", Text, nullable=False),
-            Column("created_at", DateTime(timezone=True), nullable=False),
-            Column("published_at", DateTime(timezone=True), nullable=True),
+            Column("created_at", UtcDateTime(), nullable=False),
+            Column("published_at", UtcDateTime(), nullable=True),
             Column("attempts", Integer, nullable=False, server_default="0"),
             Column("last_error", Text, nullable=True),
         )
@@ -80,7 +83,7 @@ class PlatformTables:
             Column("topic", String(200), nullable=False),
             Column("partition", Integer, nullable=False),
             Column("offset", BigInteger, nullable=False),
-            Column("processed_at", DateTime(timezone=True), nullable=False),
+            Column("processed_at", UtcDateTime(), nullable=False),
             PrimaryKeyConstraint("consumer", "event_id"),
         )
         idempotency = Table(
@@ -94,7 +97,32 @@ class PlatformTables:
             Column("status_code", Integer, nullable=False),
             Column("response_body", Text, nullable=False),
             Column("response_headers", Text, nullable=False),
-            Column("created_at", DateTime(timezone=True), nullable=False),
+            Column("created_at", UtcDateTime(), nullable=False),
             PrimaryKeyConstraint("principal", "key"),
         )
-        return cls(outbox=outbox, processed_events=processed, idempotency_keys=idempotency)
+        return cls(
+            outbox=outbox,
+            processed_events=processed,
+            idempotency_keys=idempotency,
+            access_log=define_access_log(metadata) if access_log else None,
+        )
+
+
+def define_access_log(metadata: MetaData) -> Table:
+    """The access log table: one row per child named in an answer, never the data itself.
+
+    Append-only: the application inserts rows and the retention purge deletes old ones; on PostgreSQL a
+    trigger (installed by the service's migration, see ``steadfast_shared.access.migration``) refuses
+    every other update or delete.
+    """
+    return Table(
+        "access_log",
+        metadata,
+        Column("id", BigIntPK, primary_key=True, autoincrement=True),
+        Column("read_at", UtcDateTime(), nullable=False, index=True),
+        Column("who", String(200), nullable=False, index=True),
+        Column("child", String(100), nullable=False, index=True),
+        Column("purpose", String(64), nullable=False),
+        Column("route", String(200), nullable=False),
+        Column("request_id", String(200), nullable=True),
+    )

@@ -5,14 +5,45 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, Integer
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer, TypeDecorator
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 #: A 64-bit auto-increment key on PostgreSQL that is still SQLite's ``INTEGER PRIMARY KEY`` rowid.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A point in time, stored in UTC and always read back timezone-aware.
+
+    PostgreSQL's ``timestamptz`` keeps the offset; SQLite keeps none and hands back a naive value,
+    which a response would then render without an offset (breaking its own ``date-time`` schema).
+    Values are converted to UTC before they are written and read back as UTC on both databases.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    @property
+    def python_type(self) -> type[datetime]:
+        return datetime
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"UtcDateTime takes a datetime, not {type(value).__name__}")
+        # A naive value is taken to be UTC already (what SQLite hands back, written again).
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def utcnow() -> datetime:

@@ -1,7 +1,10 @@
 """The directory's two tables as mixins, so each service declares them on its own metadata::
 
 class DirectoryTerms(DirectoryTermsColumns, Base): ...
-class DirectoryWorker(DirectoryWorkerColumns, Base): ...
+class DirectoryWorker(DirectoryWorkerColumns, Base): ...        # no names held
+class DirectoryWorker(NamedDirectoryWorkerColumns, Base): ...   # answers name the workers
+
+A service keeps the workers' names only when its answers show them (docs/security.md, "Personal data").
 """
 
 from __future__ import annotations
@@ -54,7 +57,6 @@ class DirectoryWorkerColumns:
     #: The staff service's worker id.
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     external_id: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
-    display_name: Mapped[str] = mapped_column(String(200), nullable=False)
     start_date: Mapped[date] = mapped_column(Date, nullable=False)
     end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     asye_start: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -91,3 +93,9 @@ class DirectoryWorkerColumns:
     def is_case_holding_on(self, day: date) -> bool:
         terms = self.terms_on(day)
         return self.in_post_on(day) and terms is not None and terms.role in CASE_HOLDING_ROLES
+
+
+class NamedDirectoryWorkerColumns(DirectoryWorkerColumns):
+    """A worker with the name their manager knows them by, for a service whose answers name workers."""
+
+    display_name: Mapped[str] = mapped_column(String(200), nullable=False)

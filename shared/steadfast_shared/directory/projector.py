@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from steadfast_shared.consumer import Handler, IdempotentConsumer
+from steadfast_shared.directory.models import NamedDirectoryWorkerColumns
 from steadfast_shared.directory.repository import WorkerDirectoryRepository
 from steadfast_shared.directory.schemas import WORKER_EVENT_PREFIX, StaffWorker
 from steadfast_shared.events import CloudEvent
@@ -26,7 +27,9 @@ STAFF_TOPIC = "steadfast.staff"
 
 
 def staff_event_projector(worker_class: type[Any], terms_class: type[Any]) -> Handler:
-    """The consumer handler that upserts ``worker_class`` rows (and their ``terms_class`` segments)."""
+    """The consumer handler that upserts ``worker_class`` rows (and their ``terms_class`` segments);
+    the worker's name is kept only when ``worker_class`` has a ``display_name`` column."""
+    named = issubclass(worker_class, NamedDirectoryWorkerColumns)
 
     class _Directory(WorkerDirectoryRepository[Any]):
         model = worker_class
@@ -43,7 +46,8 @@ def staff_event_projector(worker_class: type[Any], terms_class: type[Any]) -> Ha
             held = worker_class(id=worker.id, terms=[])
             directory.add(held)
         held.external_id = worker.external_id
-        held.display_name = worker.display_name
+        if named:
+            held.display_name = worker.display_name
         held.start_date = worker.start_date
         held.end_date = worker.end_date
         held.asye_start = worker.asye_start
@@ -68,17 +72,7 @@ def directory_consumer(name: str, handler: Handler) -> Callable[[Runtime], Idemp
     """The consumer factory a service lists in its definition's ``consumers``."""
 
     def build(runtime: Runtime) -> IdempotentConsumer:
-        settings = runtime.settings
-        return IdempotentConsumer(
-            name=name,
-            topics=[getattr(settings, "staff_topic", STAFF_TOPIC)],
-            handler=handler,
-            database=runtime.database,
-            tables=runtime.definition.tables,
-            registry=runtime.definition.registry,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            partitions=settings.kafka_topic_partitions,
-            replication_factor=settings.kafka_replication_factor,
-        )
+        topic = getattr(runtime.settings, "staff_topic", STAFF_TOPIC)
+        return IdempotentConsumer.of_service(runtime, name=name, topics=[topic], handler=handler)
 
     return build

@@ -41,7 +41,7 @@ class StaffWorker(BaseModel):
 class DirectoryWorkerRead(BaseModel):
     id: uuid.UUID
     external_id: str
-    display_name: str
+    display_name: str | None = None
     start_date: date
     end_date: date | None
     asye_start: date | None

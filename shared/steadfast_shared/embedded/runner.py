@@ -16,7 +16,10 @@
 
 Ctrl-C or SIGTERM stops the services (SIGTERM, then SIGKILL after a grace period) and then the broker,
 and exits 0. A service that dies on its own is reported with the end of its log, everything else is
-stopped, and the runner exits 1.
+stopped, and the runner exits 1. A broker that dies is started again on its port, with backoff: the
+services keep answering meanwhile (their writes wait in the outboxes, their relays and consumers retry),
+and once the new, empty broker is up their retained outboxes are marked for publishing again, as at a
+start.
 
 ``... runner token`` prints a bearer token with every scope, signed with the local key (``make token``);
 ``... runner events [TOPIC]`` prints the CloudEvents on a topic of the local broker (or lists topics).
@@ -64,6 +67,10 @@ READY_TIMEOUT_SECONDS = 90.0
 #: How long a service has to stop after SIGTERM before it is killed (the app's own budget is 15 s).
 STOP_TIMEOUT_SECONDS = 25.0
 SUPERVISE_INTERVAL_SECONDS = 0.2
+#: How long the runner waits before each attempt to start a broker that died (the last one repeats).
+BROKER_RESTART_DELAYS_SECONDS = (1.0, 2.0, 5.0, 10.0)
+#: A broker that ran this long since its last start counts as healthy again: the backoff starts over.
+BROKER_HEALTHY_SECONDS = 60.0
 
 
 class RunnerError(RuntimeError):
@@ -255,6 +262,23 @@ async def _republish(definition: ServiceDefinition, database_url: str) -> int:
         await database.dispose()
 
 
+def _republish_running(
+    processes: Sequence[ServiceProcess], env: Mapping[str, str], broker: TansuBroker
+) -> int:
+    """After the broker restarted empty: mark the outboxes of the services publishing to it (as at a
+    start), while they run. A database that cannot be reached now is reported, not fatal."""
+    total = 0
+    for p in processes:
+        if env.get(f"{p.service.prefix}KAFKA_BOOTSTRAP_SERVERS") != broker.bootstrap_servers:
+            continue
+        try:
+            database_url = p.service.definition.settings().database_url
+            total += asyncio.run(_republish(p.service.definition, database_url))
+        except Exception as exc:
+            _say(f"  {p.name}: could not mark its outbox for publishing again: {type(exc).__name__}: {exc}")
+    return total
+
+
 def _terminate_with_parent() -> Callable[[], None] | None:
     """A ``preexec_fn`` asking Linux to SIGTERM the child when the runner dies, even by SIGKILL."""
     if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
@@ -437,8 +461,16 @@ def check_ports_free(host: str, broker: int, processes: Sequence[ServiceProcess]
             )
 
 
-def wait_until_ready(processes: Sequence[ServiceProcess], *, timeout: float = READY_TIMEOUT_SECONDS) -> None:
-    """Poll every service's ``/readyz`` until all answer 200; a service that exits meanwhile fails it."""
+def wait_until_ready(
+    processes: Sequence[ServiceProcess],
+    *,
+    timeout: float = READY_TIMEOUT_SECONDS,
+    keeper: BrokerKeeper | None = None,
+) -> None:
+    """Poll every service's ``/readyz`` until all answer 200; a service that exits meanwhile fails it.
+
+    With ``keeper``, a broker that dies meanwhile is started again (a service is not ready without it).
+    """
     waiting = {p.name: p for p in processes}
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2.0) as client:
@@ -453,6 +485,9 @@ def wait_until_ready(processes: Sequence[ServiceProcess], *, timeout: float = RE
                         _say(f"  {name}: ready on {p.url}")
             if not waiting:
                 return
+            if keeper is not None and not keeper.broker.running:
+                keeper.check()
+                deadline = max(deadline, time.monotonic() + timeout / 3)
             if time.monotonic() >= deadline:
                 logs = ", ".join(_shown(p.log_file) for p in waiting.values())
                 raise RunnerError(f"not ready after {timeout:.0f}s: {', '.join(waiting)} (see {logs})")
@@ -464,16 +499,68 @@ def _died_message(p: ServiceProcess, code: int, when: str) -> str:
     return f"the {p.name} service {how} {when}; the end of {_shown(p.log_file)}:\n{p.log_tail()}"
 
 
-def supervise(processes: Sequence[ServiceProcess], broker: TansuBroker) -> None:
-    """Block until a service or the broker dies (raising :class:`ServiceDied`); signals interrupt it."""
+def supervise(processes: Sequence[ServiceProcess], keeper: BrokerKeeper) -> None:
+    """Block until a service dies (raising :class:`ServiceDied`); signals interrupt it.
+
+    A broker that dies is started again on its port by ``keeper``, which then has the services' retained
+    outboxes marked for publishing to the new, empty broker.
+    """
     while True:
         for p in processes:
             code = p.exit_code()
             if code is not None:
                 raise ServiceDied(_died_message(p, code, "unexpectedly"))
-        if not broker.running:
-            raise ServiceDied(f"the broker stopped unexpectedly; see {_shown(broker.log_file or Path('.'))}")
+        keeper.check()
         time.sleep(SUPERVISE_INTERVAL_SECONDS)
+
+
+class BrokerKeeper:
+    """Starts the broker again when it dies: on the same port, after a delay that grows while it fails."""
+
+    def __init__(
+        self,
+        broker: TansuBroker,
+        *,
+        republish: Callable[[], int] | None = None,
+        delays: Sequence[float] = BROKER_RESTART_DELAYS_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.broker = broker
+        self.republish = republish
+        self.delays = tuple(delays)
+        self.sleep = sleep
+        #: Failed starts (or short lives) in a row: the index into ``delays``.
+        self.failures = 0
+        self.restarts = 0
+        self._started_at = time.monotonic()
+
+    def check(self) -> None:
+        """If the broker died, wait the backoff delay and try once to start it again."""
+        if self.broker.running:
+            return
+        if time.monotonic() - self._started_at >= BROKER_HEALTHY_SECONDS:
+            self.failures = 0
+        delay = self.delays[min(self.failures, len(self.delays) - 1)]
+        log = _shown(self.broker.log_file) if self.broker.log_file else "its log"
+        _say(
+            f"  broker: stopped unexpectedly (see {log}); starting it again on "
+            f"{self.broker.bootstrap_servers} in {delay:g}s. The services keep running: their "
+            "events wait in their outboxes."
+        )
+        self.sleep(delay)
+        self.failures += 1
+        try:
+            self.broker.start()
+        except BrokerError as exc:
+            _say(f"  broker: could not start again: {exc}")
+            return
+        self._started_at = time.monotonic()
+        self.restarts += 1
+        _say(f"  broker: running again on {self.broker.bootstrap_servers} (empty: it keeps nothing)")
+        if self.republish is not None:
+            count = self.republish()
+            if count:
+                _say(f"  {count} retained event(s) to publish again to the new broker")
 
 
 def example_get_path(definition: ServiceDefinition) -> str:
@@ -570,9 +657,11 @@ def run(environ: Mapping[str, str] | None = None) -> int:
             for p in processes:
                 _say(f"  {p.name}: starting on {p.url} (log {_shown(p.log_file)})")
                 p.start(env)
-            wait_until_ready(processes)
+            started = broker
+            keeper = BrokerKeeper(broker, republish=lambda: _republish_running(processes, env, started))
+            wait_until_ready(processes, keeper=keeper)
             _say(summary(processes, broker, layout, env))
-            supervise(processes, broker)
+            supervise(processes, keeper)
         except StopRequested as stop:
             _say(f"\n{stop} received: stopping")
         except (RunnerError, BrokerError, ServiceDied) as exc:

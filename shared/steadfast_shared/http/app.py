@@ -17,17 +17,20 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
 
 from steadfast_shared.auth import TokenVerifier
 from steadfast_shared.db.engine import create_database
 from steadfast_shared.db.types import utcnow
+from steadfast_shared.http.guard import RequestGuard
+from steadfast_shared.http.openapi import install_openapi
 from steadfast_shared.http.problems import install_problem_handlers
+from steadfast_shared.http.ratelimit import RateLimits
 from steadfast_shared.http.routing import TransactionalRoute
 from steadfast_shared.kafka import broker_reachable
-from steadfast_shared.logging import configure_logging
+from steadfast_shared.logging import SCOPE_KEY, RequestScope, configure_logging, request_path
 from steadfast_shared.outbox.relay import BACKLOG, BACKLOG_AGE, OutboxRelay, build_relay
 from steadfast_shared.service import Runtime, ServiceDefinition
 from steadfast_shared.settings import ServiceSettings
@@ -56,7 +59,11 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = create_database(settings.database_url, pool_size=settings.database_pool_size)
+        database = create_database(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            pool_timeout=settings.database_pool_timeout_seconds,
+        )
         runtime = Runtime(definition=definition, settings=settings, database=database)
         app.state.runtime = runtime
         app.state.token_verifier = TokenVerifier(settings)
@@ -97,10 +104,21 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
     app.state.settings = settings
     app.state.definition = definition
     install_problem_handlers(app)
+    # Inside the request context (so its log line and metrics count what the guard answers).
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=settings.max_request_body_bytes,
+        max_import_bytes=settings.max_import_bytes,
+        rate_limits=RateLimits(
+            writes_per_minute=settings.rate_limit_writes_per_minute,
+            imports_per_minute=settings.rate_limit_imports_per_minute,
+        ),
+    )
     _install_request_middleware(app, definition.name)
     _install_operational_routes(app, settings)
     for router in definition.routers:
         app.include_router(router)
+    install_openapi(app)
     return app
 
 
@@ -111,7 +129,9 @@ def _install_request_middleware(app: FastAPI, service: str) -> None:
     ) -> Response:
         request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
         request.state.request_id = request_id
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        structlog.contextvars.bind_contextvars(
+            request_id=request_id, **{SCOPE_KEY: RequestScope(request.scope)}
+        )
         started = time.perf_counter()
         status = 500
         try:
@@ -129,12 +149,12 @@ def _install_request_middleware(app: FastAPI, service: str) -> None:
                 log.info(
                     "http.request",
                     method=request.method,
-                    path=request.url.path,
+                    path=request_path(request.scope),
                     route=template,
                     status=status,
                     duration_ms=round(elapsed * 1000, 2),
                 )
-            structlog.contextvars.unbind_contextvars("request_id")
+            structlog.contextvars.unbind_contextvars("request_id", SCOPE_KEY)
 
 
 def _install_operational_routes(app: FastAPI, settings: ServiceSettings) -> None:
@@ -142,13 +162,19 @@ def _install_operational_routes(app: FastAPI, settings: ServiceSettings) -> None
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], summary="The database and the broker are reachable")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="The database and the broker are reachable",
+        responses={503: {"description": "The database or the broker is unreachable (the checks say which)"}},
+    )
     async def readyz(request: Request) -> JSONResponse:
         runtime: Runtime = request.app.state.runtime
         checks: dict[str, Any] = {}
         try:
-            async with runtime.database.engine.connect() as conn:
-                await asyncio.wait_for(conn.execute(text("SELECT 1")), 5)
+            # A read session: on SQLite it does not queue behind a writer holding the lock (an import).
+            async with runtime.database.read_sessionmaker() as session:
+                await asyncio.wait_for(session.execute(text("SELECT 1")), 5)
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"unreachable: {type(exc).__name__}"
@@ -160,7 +186,13 @@ def _install_operational_routes(app: FastAPI, settings: ServiceSettings) -> None
             status_code=200 if ready else 503,
         )
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=True)
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+        include_in_schema=True,
+    )
     async def metrics() -> Response:
         with contextlib.suppress(Exception):
             relay: OutboxRelay | None = getattr(app.state, "relay", None)

@@ -7,17 +7,66 @@ column, reason) and writes nothing; otherwise the answer is the :class:`ImportRe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from email.message import Message
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from steadfast_shared.errors import PROBLEM_BASE, NotFound, UnsupportedMediaType
 from steadfast_shared.http.problems import PROBLEM_JSON
-from steadfast_shared.imports.csv import Importer, ImportMode, run_import, spool
+from steadfast_shared.imports.csv import Importer, ImportMode, ReadOptions, run_import, spool
+from steadfast_shared.imports.normalise import DateFormat
 from steadfast_shared.uow import UnitOfWork
 
 CSV_TYPES = {"text/csv", "application/csv", "text/plain"}
+
+
+@dataclass(frozen=True)
+class ImportParameters:
+    """The query parameters every import takes: the mode and how to read the file."""
+
+    mode: ImportMode
+    charset: str | None
+    date_format: DateFormat
+
+
+def _import_parameters(
+    mode: Annotated[
+        ImportMode, Query(description="atomic: all or nothing; partial: apply the good rows")
+    ] = ImportMode.atomic,
+    charset: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description=(
+                "The file's character encoding, when it is not UTF-8 and the Content-Type does not say "
+                "(`charset=windows-1252` for a file saved from Excel). Overrides the Content-Type's."
+            ),
+        ),
+    ] = None,
+    date_format: Annotated[
+        DateFormat,
+        Query(
+            description=(
+                "How the file writes dates: ISO `YYYY-MM-DD` (always accepted), or `DD/MM/YYYY` for a UK "
+                "spreadsheet's dates."
+            )
+        ),
+    ] = DateFormat.iso,
+) -> ImportParameters:
+    return ImportParameters(mode=mode, charset=charset, date_format=date_format)
+
+
+ImportParametersDep = Annotated[ImportParameters, Depends(_import_parameters)]
+
+
+def _content_charset(content_type: str) -> str | None:
+    message = Message()
+    message["content-type"] = content_type
+    charset = message.get_param("charset")
+    return charset if isinstance(charset, str) and charset else None
 
 
 async def import_csv(
@@ -25,7 +74,7 @@ async def import_csv(
     uow: UnitOfWork,
     importers: Mapping[str, type[Importer[Any]]],
     kind: str,
-    mode: ImportMode,
+    parameters: ImportParameters,
 ) -> JSONResponse:
     importer_class = importers.get(kind)
     if importer_class is None:
@@ -33,15 +82,20 @@ async def import_csv(
             f"no import of kind {kind!r} here; this service imports: {', '.join(sorted(importers))}",
             errors=[{"field": "kind", "reason": "unknown_import_kind", "allowed": sorted(importers)}],
         )
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    header = request.headers.get("content-type", "")
+    content_type = header.split(";")[0].strip().lower()
     if content_type not in CSV_TYPES:
         raise UnsupportedMediaType(
             f"send the file as text/csv (UTF-8), not {content_type or 'no content type'}",
             errors=[{"field": "content-type", "reason": "not_csv"}],
         )
+    options = ReadOptions(
+        encoding=parameters.charset or _content_charset(header) or "utf-8",
+        date_format=parameters.date_format,
+    )
     body = await spool(request.stream())
     try:
-        result = await run_import(uow, importer_class(), body, mode)
+        result = await run_import(uow, importer_class(), body, parameters.mode, options)
     finally:
         body.close()
     payload = result.model_dump(mode="json")
@@ -59,6 +113,7 @@ async def import_csv(
         "errors": [
             {
                 "row": e.row,
+                "line": e.line,
                 "field": e.column,
                 "reason": e.reason,
                 "message": e.message,

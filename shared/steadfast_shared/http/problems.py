@@ -8,7 +8,8 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from steadfast_shared.errors import PROBLEM_BASE, Conflict, SteadfastError
@@ -29,7 +30,15 @@ _STATUS_CODES = {
     415: "unsupported_media_type",
     422: "validation_failed",
     429: "too_many_requests",
+    503: "service_unavailable",
 }
+
+#: Seconds a client is asked to wait before retrying when the database was busy.
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
+#: How many field errors a validation problem lists (the count of all is given beside them).
+MAX_LISTED_ERRORS = 100
 
 
 def problem_response(
@@ -73,13 +82,16 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
             }
         )
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-    problem = {
+    problem: dict[str, Any] = {
         "type": PROBLEM_BASE + "validation_failed",
         "title": "Validation failed",
         "status": 422,
         "detail": detail or "the request is not valid",
-        "errors": errors,
+        "errors": errors[:MAX_LISTED_ERRORS],
     }
+    if len(errors) > MAX_LISTED_ERRORS:
+        problem["errors_total"] = len(errors)
+        problem["detail"] += f" (the first {MAX_LISTED_ERRORS} of {len(errors)} errors are listed)"
     return problem_response(problem, request)
 
 
@@ -101,6 +113,43 @@ async def _on_integrity_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(conflict.to_problem(), request)
 
 
+def database_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite's "database is locked" (the write lock was held past the busy timeout):
+    a transient condition, not a fault of the request."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig or exc)
+
+
+async def _on_operational_error(request: Request, exc: Exception) -> JSONResponse:
+    if not database_busy(exc):
+        return await _on_unexpected(request, exc)
+    log.warning("http.database_busy", route=getattr(request.scope.get("route"), "path", None))
+    return _busy(
+        request,
+        "another change held the database for too long (a long atomic import?); nothing was changed: "
+        "retry the request",
+    )
+
+
+async def _on_pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("http.database_pool_exhausted", route=getattr(request.scope.get("route"), "path", None))
+    return _busy(
+        request,
+        "every database connection of this instance was in use for as long as a request may wait for "
+        "one; nothing was changed: retry the request",
+    )
+
+
+def _busy(request: Request, detail: str) -> JSONResponse:
+    """503 ``database_busy`` with ``Retry-After``: a transient condition, not a fault of the request."""
+    problem = {
+        "type": PROBLEM_BASE + "database_busy",
+        "title": "Database busy",
+        "status": 503,
+        "detail": detail,
+    }
+    return problem_response(problem, request, headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("http.unhandled_error", path=request.url.path)
     problem = {
@@ -117,4 +166,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(IntegrityError, _on_integrity_error)
+    app.add_exception_handler(OperationalError, _on_operational_error)
+    app.add_exception_handler(PoolTimeout, _on_pool_timeout)
     app.add_exception_handler(Exception, _on_unexpected)

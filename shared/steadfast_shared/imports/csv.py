@@ -12,17 +12,25 @@
 
 from __future__ import annotations
 
-import codecs
-import csv
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
-from steadfast_shared.errors import BadRequest, PayloadTooLarge, ValidationFailed
+from steadfast_shared.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from steadfast_shared.exports import is_formula
+from steadfast_shared.imports.normalise import CellNormaliser, DateFormat, Normalisation
+from steadfast_shared.imports.reader import (
+    BadRecord,
+    Record,
+    UnsupportedEncoding,
+    codec_name,
+    read_records,
+    starts_with_bom,
+)
 from steadfast_shared.uow import UnitOfWork
 
 SPOOL_IN_MEMORY_BYTES = 4 * 1024 * 1024
@@ -30,6 +38,9 @@ MAX_IMPORT_BYTES = 512 * 1024 * 1024
 BATCH_ROWS = 500
 #: How many row outcomes of each kind the answer lists; counts are always complete.
 MAX_LISTED = 10_000
+#: How many formula cells the answer lists (their total is always complete), and how much of each value.
+MAX_LISTED_FORMULA_CELLS = 1_000
+MAX_FORMULA_VALUE_CHARS = 200
 
 RowT = TypeVar("RowT", bound=BaseModel)
 
@@ -41,6 +52,9 @@ class ImportMode(StrEnum):
 
 class RowError(BaseModel):
     row: int
+    #: The physical line the row starts on (differs from ``row`` after a cell holding a line break);
+    #: None for a rule broken by a row that the importer reports.
+    line: int | None = None
     column: str | None
     reason: str
     message: str
@@ -62,6 +76,22 @@ class ImportCounts(BaseModel):
     rejected: int = 0
 
 
+class FormulaCell(BaseModel):
+    row: int
+    line: int | None = None
+    column: str
+    value: str = Field(description=f"the cell as stored (its first {MAX_FORMULA_VALUE_CHARS} characters)")
+
+
+class FormulaCells(BaseModel):
+    """Cells a spreadsheet would run as a formula: they begin with ``=``, ``+``, ``-`` or ``@`` and are
+    not a number (``-1`` is data). They are stored as sent; every CSV export neutralises them."""
+
+    total: int = 0
+    cells: list[FormulaCell] = Field(default_factory=list)
+    truncated: bool = False
+
+
 class ImportResult(BaseModel):
     kind: str
     mode: ImportMode
@@ -72,12 +102,15 @@ class ImportResult(BaseModel):
     unchanged: list[RowOutcome]
     rejected: list[RowError]
     truncated: bool = False
+    normalised: Normalisation | None = None
+    formula_cells: FormulaCells = Field(default_factory=FormulaCells)
 
 
 @dataclass(frozen=True)
 class ParsedRow(Generic[RowT]):
     row: int
     data: RowT
+    line: int | None = None
 
 
 class Importer(Protocol[RowT]):
@@ -106,33 +139,7 @@ async def spool(stream: AsyncIterator[bytes], *, max_bytes: int = MAX_IMPORT_BYT
     return spooled
 
 
-def _text_lines(binary: Any) -> Iterator[str]:
-    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
-    pending = ""
-    line_number = 1
-    while True:
-        chunk = binary.read(64 * 1024)
-        final = not chunk
-        try:
-            pending += decoder.decode(chunk, final=final)
-        except UnicodeDecodeError as exc:
-            raise BadRequest(
-                f"the file is not UTF-8 near line {line_number}: {exc.reason}",
-                errors=[{"field": "body", "reason": "not_utf8", "row": line_number}],
-            ) from exc
-        lines = pending.splitlines(keepends=True)
-        if not final and lines and not lines[-1].endswith(("\n", "\r")):
-            pending = lines.pop()
-        else:
-            pending = ""
-        for line in lines:
-            line_number += 1
-            yield line
-        if final:
-            return
-
-
-def _row_errors(row: int, exc: ValidationError, raw: dict[str, str | None]) -> list[RowError]:
+def _row_errors(record: Record, exc: ValidationError, raw: dict[str, str | None]) -> list[RowError]:
     errors = []
     for err in exc.errors():
         column = str(err["loc"][0]) if err.get("loc") else None
@@ -140,7 +147,8 @@ def _row_errors(row: int, exc: ValidationError, raw: dict[str, str | None]) -> l
         message = err.get("msg", "invalid")
         errors.append(
             RowError(
-                row=row,
+                row=record.row,
+                line=record.line,
                 column=column,
                 reason=str(err.get("type", "invalid")),
                 message=message,
@@ -150,24 +158,48 @@ def _row_errors(row: int, exc: ValidationError, raw: dict[str, str | None]) -> l
     return errors
 
 
-async def run_import(uow: UnitOfWork, importer: Importer[Any], body: Any, mode: ImportMode) -> ImportResult:
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read the file: its character encoding and how its dates are written."""
+
+    encoding: str = "utf-8"
+    date_format: DateFormat = DateFormat.iso
+
+
+async def run_import(
+    uow: UnitOfWork,
+    importer: Importer[Any],
+    body: Any,
+    mode: ImportMode,
+    options: ReadOptions | None = None,
+) -> ImportResult:
     """Run an import over a spooled CSV body inside the request's unit of work.
 
     In ``atomic`` mode with any rejected row the caller must not commit: the result says
     ``committed=False`` and the route renders it as 422.
     """
-    reader = csv.reader(_text_lines(body), dialect="excel", strict=True)
+    options = options or ReadOptions()
     try:
-        header = next(reader)
-    except StopIteration:
-        raise ValidationFailed.field(
-            "body", "empty_file", "the file is empty: it needs a header row"
+        encoding = codec_name(options.encoding)
+    except UnsupportedEncoding as exc:
+        raise UnsupportedMediaType(
+            str(exc), errors=[{"field": "charset", "reason": "unsupported_charset"}]
         ) from None
-    except csv.Error as exc:
-        raise ValidationFailed.field(
-            "body", "malformed_csv", f"the header row is not valid CSV: {exc}"
-        ) from exc
-    columns = [c.strip() for c in header]
+    normalisation = Normalisation(
+        encoding=encoding,
+        byte_order_mark_removed=encoding == "utf-8" and starts_with_bom(body),
+        date_format=options.date_format,
+    )
+    records = read_records(body, encoding)
+    first = next(records, None)
+    if first is None:
+        raise ValidationFailed.field("body", "empty_file", "the file is empty: it needs a header row")
+    if isinstance(first, BadRecord):
+        raise ValidationFailed(
+            f"the header row cannot be read: {first.message}",
+            errors=[{"field": "body", "row": 1, "line": first.line, "reason": first.reason}],
+        )
+    columns = [c.strip() for c in first.cells]
     missing = [c for c in importer.required_columns if c not in columns]
     if missing:
         raise ValidationFailed(
@@ -180,7 +212,10 @@ async def run_import(uow: UnitOfWork, importer: Importer[Any], body: Any, mode: 
             f"the header repeats the columns {', '.join(duplicated)}",
             errors=[{"field": c, "row": 1, "reason": "duplicate_column"} for c in duplicated],
         )
+    # Columns the row model does not name are dropped, unless it asks for them (``extra="allow"``).
     known = set(importer.row_model.model_fields)
+    keep_extra = importer.row_model.model_config.get("extra") == "allow"
+    normalise = CellNormaliser(importer.row_model, options.date_format, normalisation)
     result = ImportResult(
         kind=importer.kind,
         mode=mode,
@@ -190,22 +225,24 @@ async def run_import(uow: UnitOfWork, importer: Importer[Any], body: Any, mode: 
         updated=[],
         unchanged=[],
         rejected=[],
+        normalised=normalisation,
     )
     batch: list[ParsedRow[Any]] = []
-    row_number = 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            row_number += 1
+    for record in records:
+        if isinstance(record, BadRecord):
+            result.counts.rows += 1
             _record(
                 result,
-                RowError(row=row_number, column=None, reason="malformed_csv", message=str(exc)),
+                RowError(
+                    row=record.row,
+                    line=record.line,
+                    column=None,
+                    reason=record.reason,
+                    message=record.message,
+                ),
             )
-            break
-        row_number = reader.line_num
+            continue
+        cells = record.cells
         if not any(cell.strip() for cell in cells):
             continue
         result.counts.rows += 1
@@ -213,22 +250,26 @@ async def run_import(uow: UnitOfWork, importer: Importer[Any], body: Any, mode: 
             _record(
                 result,
                 RowError(
-                    row=row_number,
+                    row=record.row,
+                    line=record.line,
                     column=None,
                     reason="wrong_number_of_cells",
                     message=f"the row has {len(cells)} cells; the header has {len(columns)}",
                 ),
             )
             continue
-        raw = {c: (v.strip() or None) for c, v in zip(columns, cells, strict=True) if c in known}
+        pairs = zip(columns, cells, strict=True)
+        raw = {c: (v.strip() or None) for c, v in pairs if keep_extra or c in known}
+        _report_formulas(result, record, raw)
+        raw = normalise(raw)
         try:
             parsed = importer.row_model.model_validate(raw)
         except ValidationError as exc:
-            for error in _row_errors(row_number, exc, raw):
+            for error in _row_errors(record, exc, raw):
                 _record(result, error, count=False)
             result.counts.rejected += 1
             continue
-        batch.append(ParsedRow(row=row_number, data=parsed))
+        batch.append(ParsedRow(row=record.row, data=parsed, line=record.line))
         if len(batch) >= BATCH_ROWS:
             await _apply(uow, importer, batch, result)
             batch = []
@@ -248,11 +289,35 @@ async def _apply(
     uow: UnitOfWork, importer: Importer[Any], batch: list[ParsedRow[Any]], result: ImportResult
 ) -> None:
     outcomes = await importer.apply(uow, batch)
+    lines = {parsed.row: parsed.line for parsed in batch}
     for outcome in outcomes:
+        if isinstance(outcome, RowError) and outcome.line is None:
+            outcome.line = lines.get(outcome.row)
         _record(result, outcome)
     # Push the batch to the database and publish its events into the outbox now, so memory stays flat.
-    await uow.write_outbox()
+    if result.mode is ImportMode.partial:
+        # Partial mode keeps the good rows whatever follows: commit each batch, so that a long import
+        # does not hold the database (on SQLite its one write lock) until the end of the file.
+        await uow.checkpoint()
+    else:
+        await uow.write_outbox()
     uow.session.expunge_all()
+
+
+def _report_formulas(result: ImportResult, record: Record, raw: dict[str, str | None]) -> None:
+    report = result.formula_cells
+    for column, value in raw.items():
+        if value is None or not is_formula(value):
+            continue
+        report.total += 1
+        if len(report.cells) < MAX_LISTED_FORMULA_CELLS:
+            report.cells.append(
+                FormulaCell(
+                    row=record.row, line=record.line, column=column, value=value[:MAX_FORMULA_VALUE_CHARS]
+                )
+            )
+        else:
+            report.truncated = True
 
 
 def _record(result: ImportResult, outcome: RowOutcome | RowError, *, count: bool = True) -> None:

@@ -119,7 +119,7 @@ class OutboxRelay:
         client_id: str | None = None,
     ) -> None:
         self.service = service
-        self.store = OutboxStore(database.sessionmaker, tables)
+        self.store = OutboxStore(database.sessionmaker, tables, reader=database.read_sessionmaker)
         self._bootstrap = bootstrap_servers
         self._topics = topics
         self._batch_size = batch_size

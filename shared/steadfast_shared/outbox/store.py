@@ -23,10 +23,21 @@ class OutboxRow:
 
 
 class OutboxStore:
-    """Queries on the outbox. Each method is its own short transaction."""
+    """Queries on the outbox. Each method is its own short transaction.
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], tables: PlatformTables) -> None:
+    The reads (:meth:`unpublished`, :meth:`backlog`) use ``reader`` when given (the database's read session
+    factory): on SQLite they then do not wait for a long write transaction to end.
+    """
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        tables: PlatformTables,
+        *,
+        reader: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
         self._sessionmaker = sessionmaker
+        self._reader = reader or sessionmaker
         self._t = tables.outbox
 
     async def unpublished(self, limit: int) -> list[OutboxRow]:
@@ -42,7 +53,7 @@ class OutboxStore:
             .order_by(t.c.id)
             .limit(limit)
         )
-        async with self._sessionmaker() as session:
+        async with self._reader() as session:
             result = await session.execute(query)
             return [OutboxRow(*row) for row in result.all()]
 
@@ -95,7 +106,7 @@ class OutboxStore:
     async def backlog(self) -> tuple[int, datetime | None]:
         """How many rows wait to be published, and when the oldest of them was written."""
         t = self._t
-        async with self._sessionmaker() as session:
+        async with self._reader() as session:
             row = (
                 await session.execute(
                     select(func.count(), func.min(t.c.created_at)).where(t.c.published_at.is_(None))

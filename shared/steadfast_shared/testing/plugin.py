@@ -26,7 +26,8 @@ Fixtures
 
 ``service_settings`` (function)
     ``service_settings(definition, database_url, **overrides)``: the service's settings class for a
-    test (environment ``test``, the test broker, a fast relay poll), with ``overrides`` on top.
+    test (environment ``test``, the test broker, a fast relay poll, no rate limits), with
+    ``overrides`` on top.
 
 ``start_service`` (function)
     ``await start_service(definition, **overrides)``: a fresh database, settings, and the service's
@@ -164,6 +165,9 @@ def service_settings(kafka_broker: TansuBroker) -> MakeSettings:
             "kafka_bootstrap_servers": kafka_broker.bootstrap_servers,
             "relay_poll_interval_seconds": 0.05,
             "log_json": False,
+            # A suite makes many writes with one token: the rate limits have their own tests.
+            "rate_limit_writes_per_minute": 0,
+            "rate_limit_imports_per_minute": 0,
         }
         values.update(overrides)
         return definition.settings_class(**values)

@@ -5,7 +5,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from steadfast_audit.audits.models import ActionStatus, Outcome
 from steadfast_audit.audits.repository import AuditRepository
@@ -24,6 +24,7 @@ from steadfast_audit.audits.service import AuditService
 from steadfast_audit.auth import Reader, Writer
 from steadfast_audit.directory.repository import DirectoryRepository
 from steadfast_audit.settings import AuditSettings
+from steadfast_shared.access import ChildReadsDep
 from steadfast_shared.codes import AuditType, Grade
 from steadfast_shared.errors import ValidationFailed
 from steadfast_shared.http.app import new_router
@@ -31,6 +32,7 @@ from steadfast_shared.http.concurrency import check_if_match, set_etag
 from steadfast_shared.http.deps import RuntimeDep, UoWDep
 from steadfast_shared.http.idempotency import IdempotencyDep
 from steadfast_shared.http.pagination import Page, PageParams, page_params
+from steadfast_shared.schemas import Day, Input, NotNull, Text, with_examples
 from steadfast_shared.service import Runtime
 from steadfast_shared.uow import UnitOfWork
 
@@ -57,8 +59,8 @@ async def audit_filters(
     grade: Annotated[Grade | None, Query(description="the effective (moderated, else overall) grade")] = None,
     audit_type: AuditType | None = None,
     child: Annotated[str | None, Query(description="the child reference the audit was recorded with")] = None,
-    completed_from: Annotated[date | None, Query(description="completed on or after")] = None,
-    completed_before: Annotated[date | None, Query(description="completed before")] = None,
+    completed_from: Annotated[Day | None, Query(description="completed on or after")] = None,
+    completed_before: Annotated[Day | None, Query(description="completed before")] = None,
 ) -> AuditFilters:
     worker_id: uuid.UUID | None = None
     if worker is not None:
@@ -80,20 +82,24 @@ async def audit_filters(
 Filters = Annotated[AuditFilters, Depends(audit_filters)]
 
 
-class LearningActionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LearningActionCreate(Input):
+    model_config = with_examples(
+        {"owner": "HR-2001", "description": "add timescales to the plan", "due_date": "2015-03-23"},
+        extra="forbid",
+    )
 
     owner: Person = Field(description="who is to do it (a worker or a manager)")
-    description: Annotated[str, Field(min_length=1)]
+    description: Annotated[Text, Field(min_length=1)]
     due_date: date
 
 
-class LearningActionUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LearningActionUpdate(Input):
+    #: Done: completing an action needs its completed date.
+    model_config = with_examples({"status": "done", "completed_date": "2015-03-20"}, extra="forbid")
 
-    owner: Person | None = None
-    due_date: date | None = None
-    status: ActionStatus | None = None
+    owner: Annotated[Person | None, NotNull] = None
+    due_date: Annotated[date | None, NotNull] = None
+    status: Annotated[ActionStatus | None, NotNull] = None
     completed_date: date | None = Field(default=None, description="required when the status becomes done")
 
 
@@ -109,9 +115,15 @@ async def record_audit(
 
 @router.get("", summary="List audits by team, worker, effective grade, type and completed period (paged)")
 async def list_audits(
-    uow: UoWDep, _: Reader, params: Annotated[PageParams, Depends(page_params)], filters: Filters
+    uow: UoWDep,
+    _: Reader,
+    reads: ChildReadsDep,
+    params: Annotated[PageParams, Depends(page_params)],
+    filters: Filters,
 ) -> Page[AuditRead]:
-    return await AuditRepository(uow.session).page(params, filters=filters)
+    page = await AuditRepository(uow.session).page(params, filters=filters)
+    await reads.record(a.child for a in page.items)
+    return page
 
 
 @router.get(
@@ -126,9 +138,10 @@ async def grade_distribution(
 
 @router.get("/{audit}", summary="One audit with its grades, moderation and learning actions")
 async def get_audit(
-    audit: AuditRef, uow: UoWDep, runtime: RuntimeDep, _: Reader, response: Response
+    audit: AuditRef, uow: UoWDep, runtime: RuntimeDep, _: Reader, reads: ChildReadsDep, response: Response
 ) -> AuditDetail:
     found = await audit_service(uow, runtime).get(audit)
+    await reads.record([found.child_ref])
     set_etag(response, found.version)
     return AuditDetail.detail(found)
 

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from steadfast_audit.db import Base
@@ -31,6 +31,7 @@ from steadfast_audit.events import (
 )
 from steadfast_shared.codes import AuditType, Grade
 from steadfast_shared.db import code_enum, utcnow
+from steadfast_shared.db.types import UtcDateTime
 from steadfast_shared.domain import Aggregate
 from steadfast_shared.errors import ValidationFailed
 
@@ -90,7 +91,7 @@ class LearningAction(Base):
     due_date: Mapped[date] = mapped_column(Date, nullable=False, index=True)
     status: Mapped[ActionStatus] = mapped_column(code_enum(ActionStatus), nullable=False, index=True)
     completed_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
 
     def is_overdue_on(self, day: date) -> bool:
         return self.status is ActionStatus.open and self.due_date < day
@@ -130,8 +131,8 @@ class Audit(Aggregate, Base):
     moderated_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     #: The moderated grade when there is one, else the overall grade (kept for queries).
     effective_grade: Mapped[Grade | None] = mapped_column(code_enum(Grade), nullable=True, index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
 
     element_grades: Mapped[list[ElementGrade]] = relationship(
         order_by=ElementGrade.element, cascade="all, delete-orphan", lazy="raise"
@@ -318,13 +319,11 @@ class Audit(Aggregate, Base):
             child_ref=self.child_ref,
             worker_id=self.worker_id,
             team=self.team,
-            auditor=self.auditor,
             started_date=self.started_date,
             completed_date=self.completed_date,
             overall_grade=self.overall_grade,
             element_grades=self.grades,
             moderated_grade=self.moderated_grade,
-            moderator=self.moderator,
             moderated_date=self.moderated_date,
             effective_grade=self.moderated_grade or self.overall_grade,
             audit_version=self.version,
@@ -335,7 +334,6 @@ class Audit(Aggregate, Base):
             learning_action_id=action.id,
             audit_id=self.id,
             team=self.team,
-            owner=action.owner,
             due_date=action.due_date,
             status=action.status.value,
             completed_date=action.completed_date,

@@ -4,10 +4,48 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from steadfast_audit.audits.models import ActionStatus, Audit, LearningAction
 from steadfast_shared.codes import AuditType, Grade
+from steadfast_shared.schemas import ExternalId, Input, NotNull, Text, with_examples
+
+#: Jo Okafor's audit of Asha's work with LCS-1001, moderated by Sam Patel (the README's audit tour).
+AUDIT_OF_LCS_1001 = {
+    "audit_type": "full",
+    "child": "LCS-1001",
+    "worker": "HR-2001",
+    "auditor": "Jo Okafor",
+    "started_date": "2015-03-02",
+    "completed_date": "2015-03-09",
+    "overall_grade": "requires_improvement",
+    "element_grades": {"contact": "good", "planning": "requires_improvement", "voice_of_the_child": "good"},
+    "findings": "Seen alone at every visit; the plan has no timescales.",
+}
+LEARNING_ACTION = {
+    "id": "b8f2d6a4-1c7e-4b39-8d05-6e3a9c2f7b18",
+    "audit_id": "3e9c5a17-8b2d-4f40-9a6e-1d7b3c5f8e02",
+    "owner": "HR-2001",
+    "description": "add timescales to the plan",
+    "due_date": "2015-03-23",
+    "status": "open",
+    "completed_date": None,
+}
+AUDIT_READ = {
+    **{key: value for key, value in AUDIT_OF_LCS_1001.items() if key != "worker"},
+    "id": "3e9c5a17-8b2d-4f40-9a6e-1d7b3c5f8e02",
+    "external_id": None,
+    "worker_id": "7c2e9a41-0b5d-4f36-8e1a-2d4c6b8f0a13",
+    "team": "PC3",
+    "moderation": {
+        "grade": "good",
+        "moderator": "Sam Patel",
+        "reason": "timescales are in the CP plan itself",
+        "moderated_date": "2015-03-11",
+    },
+    "effective_grade": "good",
+    "version": 2,
+}
 
 Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Person = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -19,10 +57,10 @@ TeamCode = Annotated[
 ]
 
 
-class AuditCreate(BaseModel):
+class AuditCreate(Input):
     """A casework audit. Completing it (a ``completed_date``) needs an ``overall_grade``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = with_examples(AUDIT_OF_LCS_1001, extra="forbid")
 
     audit_type: AuditType
     child: Ref = Field(description="the child's caseload id or external_id")
@@ -37,33 +75,44 @@ class AuditCreate(BaseModel):
     element_grades: dict[str, Grade] = Field(
         default_factory=dict, description="grade per element (contact, planning... as configured)"
     )
-    findings: str | None = None
-    external_id: Ref | None = Field(default=None, description="the source system's id for the audit")
+    findings: Text | None = None
+    external_id: ExternalId | None = Field(default=None, description="the source system's id for the audit")
 
 
-class AuditUpdate(BaseModel):
+class AuditUpdate(Input):
     """The fields to change; an element graded ``null`` loses its grade."""
 
-    model_config = ConfigDict(extra="forbid")
+    #: The auditor grades one more element and withdraws another.
+    model_config = with_examples(
+        {"element_grades": {"management_oversight": "good", "voice_of_the_child": None}}, extra="forbid"
+    )
 
-    audit_type: AuditType | None = None
-    child: Ref | None = None
-    worker: Ref | None = None
-    team: TeamCode | None = None
+    audit_type: Annotated[AuditType | None, NotNull] = None
+    child: Annotated[Ref | None, NotNull] = None
+    worker: Annotated[Ref | None, NotNull] = None
+    team: Annotated[TeamCode | None, NotNull] = None
     auditor: Person | None = None
     started_date: date | None = None
     completed_date: date | None = None
     overall_grade: Grade | None = None
     element_grades: dict[str, Grade | None] = Field(default_factory=dict)
-    findings: str | None = None
+    findings: Text | None = None
 
 
-class ModerationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ModerationCreate(Input):
+    model_config = with_examples(
+        {
+            "moderator": "Sam Patel",
+            "grade": "good",
+            "reason": "timescales are in the CP plan itself",
+            "moderated_date": "2015-03-11",
+        },
+        extra="forbid",
+    )
 
     moderator: Person = Field(description="who moderated: someone other than the auditor")
     grade: Grade = Field(description="the grade confirmed or changed to; it is the grade that counts")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    reason: Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1)]
     moderated_date: date | None = Field(default=None, description="default today")
 
 
@@ -75,6 +124,8 @@ class Moderation(BaseModel):
 
 
 class LearningActionRead(BaseModel):
+    model_config = with_examples(LEARNING_ACTION)
+
     id: uuid.UUID
     audit_id: uuid.UUID
     owner: str
@@ -97,6 +148,8 @@ class LearningActionRead(BaseModel):
 
 
 class AuditRead(BaseModel):
+    model_config = with_examples(AUDIT_READ)
+
     id: uuid.UUID
     external_id: str | None
     audit_type: AuditType
@@ -147,6 +200,8 @@ class AuditRead(BaseModel):
 
 
 class AuditDetail(AuditRead):
+    model_config = with_examples({**AUDIT_READ, "learning_actions": [LEARNING_ACTION]})
+
     learning_actions: list[LearningActionRead]
 
     @classmethod

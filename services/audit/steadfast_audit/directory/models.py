@@ -12,4 +12,4 @@ class DirectoryTerms(DirectoryTermsColumns, Base):
 
 
 class DirectoryWorker(DirectoryWorkerColumns, Base):
-    pass
+    """Without names: no answer of the audit service names a worker from its directory."""

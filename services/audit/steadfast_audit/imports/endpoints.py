@@ -3,19 +3,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Query, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from steadfast_audit.audits.endpoints import elements_of
 from steadfast_audit.auth import Writer
 from steadfast_audit.imports.importers import importers_for
+from steadfast_audit.settings import DEFAULT_ELEMENTS
 from steadfast_shared.http.app import new_router
 from steadfast_shared.http.deps import RuntimeDep, UoWDep
 from steadfast_shared.http.idempotency import IdempotencyDep
-from steadfast_shared.http.imports import import_csv
-from steadfast_shared.imports import ImportMode, ImportResult
+from steadfast_shared.http.imports import ImportParametersDep, import_csv
+from steadfast_shared.http.openapi import csv_import_openapi
+from steadfast_shared.imports import ImportResult
 
 router = new_router("/v1/imports", tags=["imports"])
 
@@ -30,9 +30,11 @@ router = new_router("/v1/imports", tags=["imports"])
         "nothing, partial mode imports the good rows."
     ),
     response_model=ImportResult,
-    openapi_extra={
-        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
-    },
+    openapi_extra=csv_import_openapi(
+        importers_for(DEFAULT_ELEMENTS),
+        note="Audits also take one `<element>_grade` column per audit element the service is set up with "
+        f"(by default: {', '.join(DEFAULT_ELEMENTS)}).",
+    ),
 )
 async def import_file(
     kind: str,
@@ -41,8 +43,6 @@ async def import_file(
     runtime: RuntimeDep,
     _: Writer,
     __: IdempotencyDep,
-    mode: Annotated[
-        ImportMode, Query(description="atomic: all or nothing; partial: apply the good rows")
-    ] = ImportMode.atomic,
+    parameters: ImportParametersDep,
 ) -> JSONResponse:
-    return await import_csv(request, uow, importers_for(elements_of(runtime)), kind, mode)
+    return await import_csv(request, uow, importers_for(elements_of(runtime)), kind, parameters)

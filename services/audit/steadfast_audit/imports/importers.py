@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import ConfigDict, StringConstraints, create_model
 
 from steadfast_audit.audits.models import Audit, Outcome
 from steadfast_audit.audits.repository import AuditRepository
@@ -26,6 +26,7 @@ from steadfast_audit.settings import DEFAULT_ELEMENTS
 from steadfast_shared.codes import AuditType, Grade
 from steadfast_shared.errors import ValidationFailed
 from steadfast_shared.imports.csv import Importer, ParsedRow, RowError, RowOutcome
+from steadfast_shared.schemas import ExternalId, Input, Text
 from steadfast_shared.uow import UnitOfWork
 
 Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -33,10 +34,10 @@ IMPORTED_MODERATOR = "source system"
 IMPORTED_REASON = "moderated in the source system (imported)"
 
 
-class AuditRow(BaseModel):
+class AuditRow(Input):
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    external_id: Ref
+    external_id: ExternalId
     child_external_id: Ref
     worker_external_id: Ref
     team: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
@@ -47,7 +48,7 @@ class AuditRow(BaseModel):
     started_date: date | None = None
     auditor: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     moderator: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
-    moderation_reason: str | None = None
+    moderation_reason: Text | None = None
     contact_grade: Grade | None = None
 
 
@@ -132,29 +133,22 @@ class AuditsImporter:
             self._workers[ref] = found.get(worker_id) if worker_id is not None else None
 
     def _element_grades(self, row: AuditRow) -> dict[str, Grade | None]:
-        """The element grades the row's columns give (a column the file lacks gives nothing)."""
-        cells: dict[str, Any] = {k: v for k, v in (row.model_extra or {}).items() if k.endswith("_grade")}
-        if "contact_grade" in row.model_fields_set:
-            cells["contact_grade"] = row.contact_grade
-        grades: dict[str, Grade | None] = {}
+        """The element grades the row's columns give (a column the file lacks gives nothing). The
+        configured elements' columns are fields of the row model (:func:`importers_for`), so their
+        grades were read, labels and all, like every other code; another ``<x>_grade`` column with a
+        grade in it names an element this service does not audit."""
+        cells = {**(row.model_extra or {}), **{c: getattr(row, c) for c in row.model_fields_set}}
         for column, value in cells.items():
             element = column.removesuffix("_grade")
-            if element in {"overall", "moderated"}:
+            if column == element or element in {"overall", "moderated", *self.elements}:
                 continue
-            if element not in self.elements:
-                if value in (None, ""):
-                    continue
+            if value not in (None, ""):
                 raise _Rejected(column, "unknown_element", f"{element!r} is not an audit element here", value)
-            if value in (None, ""):
-                grades[element] = None
-                continue
-            try:
-                grades[element] = Grade(value)
-            except ValueError:
-                raise _Rejected(
-                    column, "enum", f"a grade is one of {', '.join(g.value for g in Grade)}", value
-                ) from None
-        return grades
+        return {
+            element: getattr(row, f"{element}_grade", None)
+            for element in self.elements
+            if f"{element}_grade" in row.model_fields_set
+        }
 
     def _apply_row(self, held: Audit | None, row: AuditRow) -> tuple[Outcome, Audit]:
         worker = self._workers.get(row.worker_external_id)
@@ -231,6 +225,10 @@ def _column(field: str) -> str:
 
 
 def importers_for(elements: Sequence[str]) -> dict[str, type[Importer[Any]]]:
-    """The import kinds of the service, bound to its configured elements."""
-    bound = type("AuditsImporter", (AuditsImporter,), {"elements": tuple(elements)})
+    """The import kinds of the service, bound to its configured elements: the row model has a
+    ``<element>_grade`` field for each, so a grade written as its label (``Requires Improvement``) is
+    read as the code and reported, as in every other code column."""
+    grade_columns: dict[str, Any] = {f"{element}_grade": (Grade | None, None) for element in elements}
+    row_model = create_model("AuditRow", __base__=AuditRow, **grade_columns)
+    bound = type("AuditsImporter", (AuditsImporter,), {"elements": tuple(elements), "row_model": row_model})
     return {"audits": bound}

@@ -3,10 +3,13 @@ from __future__ import annotations
 from datetime import date
 
 from steadfast_audit.audits.models import LearningAction
-from steadfast_audit.audits.schemas import LearningActionRead
+from steadfast_audit.audits.schemas import LEARNING_ACTION, LearningActionRead
+from steadfast_shared.schemas import with_examples
 
 
 class OverdueAction(LearningActionRead):
+    model_config = with_examples({**LEARNING_ACTION, "team": "PC3", "child": "LCS-1001", "days_overdue": 9})
+
     team: str
     child: str
     days_overdue: int

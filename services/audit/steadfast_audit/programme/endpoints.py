@@ -25,7 +25,11 @@ def programme_service(uow: UnitOfWork) -> ProgrammeService:
     return ProgrammeService(ProgrammeRepository(uow.session), AuditRepository(uow.session))
 
 
-@router.put("/{team}/{month}", summary="Set how many audits are planned for a team in a month (yyyy-mm)")
+@router.put(
+    "/{team}/{month}",
+    summary="Set how many audits are planned for a team in a month (yyyy-mm)",
+    responses={201: {"model": PlanRead, "description": "The plan was set for the first time"}},
+)
 async def set_plan(
     team: TeamPath,
     month: str,

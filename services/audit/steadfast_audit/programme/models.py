@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, Integer, String
+from sqlalchemy import CheckConstraint, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steadfast_audit.db import Base
 from steadfast_audit.events import ProgrammeData, ProgrammePlanned
 from steadfast_shared.db import utcnow
+from steadfast_shared.db.types import UtcDateTime
 from steadfast_shared.domain import Aggregate
 from steadfast_shared.errors import ValidationFailed
 
@@ -23,7 +24,7 @@ class PlannedAudits(Aggregate, Base):
     #: The first day of the month.
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     planned: Mapped[int] = mapped_column(Integer, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
 
     @classmethod
     def plan(cls, team: str, month: date, planned: int) -> PlannedAudits:

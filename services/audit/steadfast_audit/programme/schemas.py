@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from steadfast_shared.schemas import Input, with_examples
 
 
-class PlanUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PlanUpdate(Input):
+    model_config = with_examples({"planned": 4}, extra="forbid")
 
     planned: int = Field(ge=0, le=10_000, description="audits planned for the team in the month")
 

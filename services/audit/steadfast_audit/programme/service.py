@@ -9,6 +9,7 @@ from steadfast_audit.audits.repository import AuditRepository
 from steadfast_audit.programme.models import PlannedAudits
 from steadfast_audit.programme.repository import ProgrammeRepository
 from steadfast_audit.programme.schemas import ProgrammeProgress, month_label
+from steadfast_shared.dates import FIRST_DAY, LAST_DAY, in_calendar
 from steadfast_shared.errors import ValidationFailed
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -20,7 +21,12 @@ def parse_month(value: str, field: str = "month") -> date:
     match = _MONTH.match(value)
     if match is None:
         raise ValidationFailed.field(field, "not_a_month", f"a month is written yyyy-mm, not {value!r}")
-    return date(int(match[1]), int(match[2]), 1)
+    year = int(match[1])
+    if not in_calendar(date(max(year, 1), 1, 1)):
+        raise ValidationFailed.field(
+            field, "date_out_of_range", f"a month from {FIRST_DAY:%Y-%m} to {LAST_DAY:%Y-%m}, not {value!r}"
+        )
+    return date(year, int(match[2]), 1)
 
 
 def next_month(month: date) -> date:

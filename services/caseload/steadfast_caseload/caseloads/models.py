@@ -1,48 +1,50 @@
 """The caseload rules of SPEC section 3, free of the database: capacity, limit, and a team's figures.
 
 A case-holding worker's *capacity* is ``fte`` x role weight (a consultant practitioner carries half a
-caseload) x the NQSW factor in the ASYE year; their *limit* is ``capacity`` x the caseload limit, rounded
-down. Decimal arithmetic keeps ``0.45 x 16`` at 7.2 rather than at a binary fraction below a whole number.
+caseload) x the NQSW factor in the ASYE year; their *limit* is ``capacity`` x the limit per full
+caseload, rounded down. The weights and the limit are the strategy's (the version in force), and the
+arithmetic is the shared library's (:mod:`steadfast_shared.strategy.rules`), exact decimals, the very
+rules the metrics service's KPIs use.
 """
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from steadfast_caseload.settings import CaseloadSettings
 from steadfast_shared.codes import EmploymentType, Role
 from steadfast_shared.dates import active_on
-
-
-def _decimal(value: float) -> Decimal:
-    return Decimal(str(value))
+from steadfast_shared.strategy import StrategyDocument
+from steadfast_shared.strategy.rules import CaseloadWeighting, caseload_limit, over_by, per_full_caseload
 
 
 @dataclass(frozen=True)
 class CaseloadPolicy:
-    caseload_limit: Decimal = Decimal(16)
-    nqsw_factor: Decimal = Decimal("0.9")
-    consultant_practitioner_weight: Decimal = Decimal("0.5")
+    """The strategy's caseload rules on one day: the weights, and the limit per full caseload (None
+    when the strategy sets none: nobody is then over a limit)."""
+
+    weighting: CaseloadWeighting
+    limit_per_full_caseload: Decimal | None
+    #: The version of the strategy the policy comes from.
+    strategy_version: int = 1
 
     @classmethod
-    def of(cls, settings: CaseloadSettings) -> CaseloadPolicy:
-        return cls(
-            caseload_limit=_decimal(settings.caseload_limit),
-            nqsw_factor=_decimal(settings.nqsw_limit_factor),
-            consultant_practitioner_weight=_decimal(settings.consultant_practitioner_weight),
-        )
+    def of(cls, strategy: StrategyDocument, day: date, version: int = 1) -> CaseloadPolicy:
+        return cls(CaseloadWeighting.of(strategy), per_full_caseload(strategy, day), version)
 
     def capacity(self, role: Role, fte: float, nqsw: bool) -> Decimal:
-        weight = self.consultant_practitioner_weight if role is Role.consultant_practitioner else Decimal(1)
-        return _decimal(fte) * weight * (self.nqsw_factor if nqsw else Decimal(1))
+        capacity = self.weighting.capacity(role, fte, nqsw)
+        if capacity is None:
+            raise ValueError(f"a {role} holds no cases")
+        return capacity
 
-    def limit(self, capacity: Decimal) -> int:
-        return math.floor(capacity * self.caseload_limit)
+    def limit(self, capacity: Decimal) -> int | None:
+        if self.limit_per_full_caseload is None:
+            return None
+        return caseload_limit(capacity, self.limit_per_full_caseload)
 
 
 def is_nqsw(asye_start: date | None, asye_end: date | None, as_of: date) -> bool:
@@ -69,7 +71,7 @@ class CaseHolder:
 class WorkerCaseload:
     holder: CaseHolder
     capacity: Decimal
-    limit: int
+    limit: int | None
 
     @classmethod
     def assess(cls, holder: CaseHolder, policy: CaseloadPolicy) -> WorkerCaseload:
@@ -78,7 +80,7 @@ class WorkerCaseload:
 
     @property
     def over_by(self) -> int:
-        return max(0, self.holder.caseload - self.limit)
+        return over_by(self.holder.caseload, self.limit)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from steadfast_caseload.caseloads.schemas import (
     WorkerCaseloadRead,
 )
 from steadfast_caseload.directory.repository import DirectoryRepository
+from steadfast_caseload.strategy.service import StrategyService
 from steadfast_shared.codes import CASE_HOLDING_ROLES
 from steadfast_shared.errors import NotFound
 
@@ -36,15 +37,23 @@ def _figures(group: Sequence[WorkerCaseload]) -> tuple[StatsRead, StatsRead]:
 
 class CaseloadService:
     def __init__(
-        self, caseloads: CaseloadRepository, directory: DirectoryRepository, policy: CaseloadPolicy
+        self, caseloads: CaseloadRepository, directory: DirectoryRepository, strategy: StrategyService
     ) -> None:
         self.caseloads = caseloads
         self.directory = directory
-        self.policy = policy
+        self.strategy = strategy
 
-    async def assessed(self, as_of: date, team: str | None = None) -> list[WorkerCaseload]:
+    async def policy(self, as_of: date) -> CaseloadPolicy:
+        """The caseload rules of the strategy in force, on ``as_of``."""
+        in_force = await self.strategy.in_force()
+        return CaseloadPolicy.of(in_force.document, as_of, in_force.version)
+
+    async def assessed(
+        self, as_of: date, team: str | None = None, policy: CaseloadPolicy | None = None
+    ) -> list[WorkerCaseload]:
+        policy = policy or await self.policy(as_of)
         holders = await self.caseloads.case_holders(as_of, team=team)
-        return [WorkerCaseload.assess(h, self.policy) for h in holders]
+        return [WorkerCaseload.assess(h, policy) for h in holders]
 
     async def of_worker(self, ref: str, as_of: date) -> WorkerCaseloadAnswer:
         worker = await self.directory.get(ref)
@@ -55,8 +64,9 @@ class CaseloadService:
         in_post = worker.in_post_on(as_of)
         assessment = None
         if in_post and terms is not None and terms.role in CASE_HOLDING_ROLES:
+            policy = await self.policy(as_of)
             for holder in await self.caseloads.case_holders(as_of, worker_id=worker.id):
-                assessment = WorkerCaseloadRead.of(WorkerCaseload.assess(holder, self.policy))
+                assessment = WorkerCaseloadRead.of(WorkerCaseload.assess(holder, policy))
         return WorkerCaseloadAnswer(
             worker_id=worker.id,
             external_id=worker.external_id,
@@ -96,6 +106,12 @@ class CaseloadService:
         return CaseloadSummary(as_of=as_of, teams=teams, all=everyone, nqsw=nqsws)
 
     async def over_limit(self, as_of: date, team: str | None = None) -> OverLimit:
-        over = [w for w in await self.assessed(as_of, team) if w.over_by > 0]
+        policy = await self.policy(as_of)
+        over = [w for w in await self.assessed(as_of, team, policy) if w.over_by > 0]
         over.sort(key=lambda w: (-w.over_by, w.holder.external_id))
-        return OverLimit(as_of=as_of, team=team, workers=[WorkerCaseloadRead.of(w) for w in over])
+        return OverLimit(
+            as_of=as_of,
+            team=team,
+            strategy_version=policy.strategy_version,
+            workers=[WorkerCaseloadRead.of(w) for w in over],
+        )

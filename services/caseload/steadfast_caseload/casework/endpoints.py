@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Query, Request, Response, status
@@ -20,23 +19,26 @@ from steadfast_caseload.casework.schemas import (
     VisitRead,
     VisitsDueReport,
 )
-from steadfast_caseload.casework.service import CaseworkService, VisitIntervals
+from steadfast_caseload.casework.service import CaseworkService
 from steadfast_caseload.children.models import Outcome
 from steadfast_caseload.children.repository import ChildRepository
 from steadfast_caseload.directory.repository import DirectoryRepository
-from steadfast_caseload.settings import CaseloadSettings
+from steadfast_caseload.strategy.endpoints import strategy_service
+from steadfast_shared.access import ChildReadsDep
 from steadfast_shared.dates import today
 from steadfast_shared.http.app import new_router
 from steadfast_shared.http.concurrency import check_if_match
 from steadfast_shared.http.deps import RuntimeDep, UoWDep
 from steadfast_shared.http.idempotency import IdempotencyDep
+from steadfast_shared.http.openapi import upsert_responses
+from steadfast_shared.schemas import Day
 from steadfast_shared.service import Runtime
 from steadfast_shared.uow import UnitOfWork
 
 router = new_router("/v1", tags=["casework"])
 
 ChildRef = Annotated[str, "the child's id, or the case-management system's external_id"]
-AsOf = Annotated[date | None, Query(description="the date the list is as of; default today")]
+AsOf = Annotated[Day | None, Query(description="the date the list is as of; default today")]
 TeamFilter = Annotated[str | None, Query(description="only children allocated to a worker of this team")]
 WorkerFilter = Annotated[
     str | None, Query(description="only children allocated to this worker (id or external_id)")
@@ -44,12 +46,11 @@ WorkerFilter = Annotated[
 
 
 def casework_service(uow: UnitOfWork, runtime: Runtime | None = None) -> CaseworkService:
-    settings = runtime.settings if runtime is not None else None
     return CaseworkService(
         ChildRepository(uow.session),
         CaseworkRepository(uow.session),
         DirectoryRepository(uow.session),
-        VisitIntervals.of(settings) if isinstance(settings, CaseloadSettings) else None,
+        strategy_service(uow, runtime) if runtime is not None else None,
     )
 
 
@@ -65,6 +66,7 @@ def _created(response: Response, outcome: Outcome) -> None:
 @router.post(
     "/children/{child}/assessments",
     status_code=status.HTTP_201_CREATED,
+    responses=upsert_responses(AssessmentRead),
     summary="Record an assessment of a child (sent again with the same external_id: updated)",
 )
 async def record_assessment(
@@ -77,13 +79,21 @@ async def record_assessment(
 
 
 @router.get("/children/{child}/assessments", summary="A child's assessments, oldest first")
-async def list_assessments(child: ChildRef, uow: UoWDep, _: Reader) -> list[AssessmentRead]:
-    return [AssessmentRead.of(a) for a in await casework_service(uow).assessments(child)]
+async def list_assessments(
+    child: ChildRef, uow: UoWDep, _: Reader, reads: ChildReadsDep
+) -> list[AssessmentRead]:
+    service = casework_service(uow)
+    await reads.record([(await service.child(child)).id])
+    return [AssessmentRead.of(a) for a in await service.assessments(child)]
 
 
 @router.get("/children/{child}/assessments/{assessment}", summary="One assessment, by id or external_id")
-async def get_assessment(child: ChildRef, assessment: str, uow: UoWDep, _: Reader) -> AssessmentRead:
-    return AssessmentRead.of(await casework_service(uow).get_assessment(child, assessment))
+async def get_assessment(
+    child: ChildRef, assessment: str, uow: UoWDep, _: Reader, reads: ChildReadsDep
+) -> AssessmentRead:
+    found = await casework_service(uow).get_assessment(child, assessment)
+    await reads.record([found.child_id])
+    return AssessmentRead.of(found)
 
 
 @router.patch(
@@ -105,6 +115,7 @@ async def update_assessment(
 @router.post(
     "/children/{child}/visits",
     status_code=status.HTTP_201_CREATED,
+    responses=upsert_responses(VisitRead),
     summary="Record a statutory visit (sent again with the same date and type: seen_alone updated)",
 )
 async def record_visit(
@@ -116,14 +127,21 @@ async def record_visit(
 
 
 @router.get("/children/{child}/visits", summary="A child's visits, oldest first")
-async def list_visits(child: ChildRef, uow: UoWDep, _: Reader) -> list[VisitRead]:
-    return [VisitRead.of(v) for v in await casework_service(uow).visits(child)]
+async def list_visits(child: ChildRef, uow: UoWDep, _: Reader, reads: ChildReadsDep) -> list[VisitRead]:
+    service = casework_service(uow)
+    await reads.record([(await service.child(child)).id])
+    return [VisitRead.of(v) for v in await service.visits(child)]
 
 
 # -- reviews and IRO visits -------------------------------------------------------------------------
 
 
-@router.post("/children/{child}/reviews", status_code=status.HTTP_201_CREATED, summary="Record a review")
+@router.post(
+    "/children/{child}/reviews",
+    status_code=status.HTTP_201_CREATED,
+    responses=upsert_responses(ReviewRead),
+    summary="Record a review",
+)
 async def record_review(
     child: ChildRef, body: ReviewCreate, uow: UoWDep, _: Writer, __: IdempotencyDep, response: Response
 ) -> ReviewRead:
@@ -133,13 +151,16 @@ async def record_review(
 
 
 @router.get("/children/{child}/reviews", summary="A child's reviews, oldest first")
-async def list_reviews(child: ChildRef, uow: UoWDep, _: Reader) -> list[ReviewRead]:
-    return [ReviewRead.of(r) for r in await casework_service(uow).reviews(child)]
+async def list_reviews(child: ChildRef, uow: UoWDep, _: Reader, reads: ChildReadsDep) -> list[ReviewRead]:
+    service = casework_service(uow)
+    await reads.record([(await service.child(child)).id])
+    return [ReviewRead.of(r) for r in await service.reviews(child)]
 
 
 @router.post(
     "/children/{child}/iro-visits",
     status_code=status.HTTP_201_CREATED,
+    responses=upsert_responses(IroVisitRead),
     summary="Record a visit to the child by their independent reviewing officer",
 )
 async def record_iro_visit(
@@ -151,8 +172,12 @@ async def record_iro_visit(
 
 
 @router.get("/children/{child}/iro-visits", summary="A child's IRO visits, oldest first")
-async def list_iro_visits(child: ChildRef, uow: UoWDep, _: Reader) -> list[IroVisitRead]:
-    return [IroVisitRead.of(v) for v in await casework_service(uow).iro_visits(child)]
+async def list_iro_visits(
+    child: ChildRef, uow: UoWDep, _: Reader, reads: ChildReadsDep
+) -> list[IroVisitRead]:
+    service = casework_service(uow)
+    await reads.record([(await service.child(child)).id])
+    return [IroVisitRead.of(v) for v in await service.iro_visits(child)]
 
 
 # -- the watch lists --------------------------------------------------------------------------------
@@ -166,14 +191,17 @@ async def visits_due(
     uow: UoWDep,
     runtime: RuntimeDep,
     _: Reader,
+    reads: ChildReadsDep,
     as_of: AsOf = None,
     within_days: Annotated[int, Query(ge=0, le=366, description="calendar days ahead")] = 7,
     team: TeamFilter = None,
     worker: WorkerFilter = None,
 ) -> VisitsDueReport:
-    return await casework_service(uow, runtime).visits_due(
+    report = await casework_service(uow, runtime).visits_due(
         as_of=as_of or today(), within_days=within_days, team=team, worker=worker
     )
+    await reads.record(c.child_id for c in report.children)
+    return report
 
 
 @router.get(
@@ -183,11 +211,14 @@ async def visits_due(
 async def assessments_approaching(
     uow: UoWDep,
     _: Reader,
+    reads: ChildReadsDep,
     as_of: AsOf = None,
     within_working_days: Annotated[int, Query(ge=0, le=45, description="working days left at most")] = 10,
     team: TeamFilter = None,
     worker: WorkerFilter = None,
 ) -> AssessmentsApproachingReport:
-    return await casework_service(uow).assessments_approaching(
+    report = await casework_service(uow).assessments_approaching(
         as_of=as_of or today(), within_working_days=within_working_days, team=team, worker=worker
     )
+    await reads.record(a.child_id for a in report.assessments)
+    return report

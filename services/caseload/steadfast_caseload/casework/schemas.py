@@ -4,45 +4,55 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from steadfast_caseload.children.models import Assessment, IroVisit, Review, Visit
 from steadfast_shared.codes import EpisodeType, Role, VisitType
-
-ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-
+from steadfast_shared.schemas import ExternalId, Input, NotNull, with_examples
 
 # -- records of a child -----------------------------------------------------------------------------
 
 
-class AssessmentCreate(BaseModel):
+class AssessmentCreate(Input):
     """An assessment, keyed by the case-management system's ``external_id`` (sent again: an update)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = with_examples(
+        {"external_id": "ASM-30117", "start_date": "2014-10-06", "completed_date": "2014-11-28"},
+        extra="forbid",
+    )
 
     external_id: ExternalId
     start_date: date
     completed_date: date | None = Field(default=None, description="completed and authorised; null while open")
 
 
-class AssessmentUpdate(BaseModel):
+class AssessmentUpdate(Input):
     """A partial update: only the fields sent change (``completed_date: null`` reopens it)."""
 
-    model_config = ConfigDict(extra="forbid")
+    #: The assessment is completed and authorised.
+    model_config = with_examples({"completed_date": "2015-03-20"}, extra="forbid")
 
-    start_date: date | None = None
+    start_date: Annotated[date | None, NotNull] = None
     completed_date: date | None = None
 
     @model_validator(mode="after")
     def _something_changes(self) -> AssessmentUpdate:
         if not self.model_fields_set:
             raise ValueError("send start_date or completed_date")
-        if "start_date" in self.model_fields_set and self.start_date is None:
-            raise ValueError("start_date cannot be cleared")
         return self
 
 
 class AssessmentRead(BaseModel):
+    model_config = with_examples(
+        {
+            "id": "e1c7b3a9-5d2f-4f68-a0e4-9b8c6d1f3a27",
+            "external_id": "ASM-30117",
+            "child_id": "5b7e2c90-1d43-4a8f-8e6b-0c9f3a2d7e15",
+            "start_date": "2014-10-06",
+            "completed_date": "2014-11-28",
+        }
+    )
+
     id: uuid.UUID
     external_id: str
     child_id: uuid.UUID
@@ -60,10 +70,12 @@ class AssessmentRead(BaseModel):
         )
 
 
-class VisitCreate(BaseModel):
+class VisitCreate(Input):
     """A statutory visit, keyed by (date, type): sending one again updates ``seen_alone``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = with_examples(
+        {"visit_date": "2015-02-23", "visit_type": "cp", "seen_alone": True}, extra="forbid"
+    )
 
     visit_date: date
     visit_type: VisitType
@@ -88,8 +100,8 @@ class VisitRead(BaseModel):
         )
 
 
-class ReviewCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ReviewCreate(Input):
+    model_config = with_examples({"review_date": "2015-03-01"}, extra="forbid")
 
     review_date: date
 
@@ -104,8 +116,9 @@ class ReviewRead(BaseModel):
         return cls(id=review.id, child_id=review.child_id, review_date=review.review_date)
 
 
-class IroVisitCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class IroVisitCreate(Input):
+    #: The independent reviewing officer sees the child between two reviews.
+    model_config = with_examples({"visit_date": "2014-12-01"}, extra="forbid")
 
     visit_date: date
 

@@ -1,7 +1,8 @@
 """Casework use cases: a child's assessments, statutory visits, reviews and IRO visits, and the two
 watch lists a team manager needs: visits overdue or due soon, and open assessments nearing 45 working
 days. The rules on the records live in the child aggregate; the date arithmetic of the watch lists is
-here, as pure functions (SPEC section 3)."""
+the shared library's (:mod:`steadfast_shared.strategy.rules`, the metrics service's KPIs use the same),
+with the visit intervals of the strategy in force (SPEC section 3)."""
 
 from __future__ import annotations
 
@@ -26,29 +27,27 @@ from steadfast_caseload.children.models import Assessment, Child, IroVisit, Outc
 from steadfast_caseload.children.repository import ChildRepository
 from steadfast_caseload.directory.models import DirectoryWorker
 from steadfast_caseload.directory.repository import DirectoryRepository
-from steadfast_caseload.settings import CaseloadSettings
+from steadfast_caseload.strategy.service import StrategyService
 from steadfast_shared.codes import EpisodeType
-from steadfast_shared.dates import add_working_days, working_days_between
 from steadfast_shared.domain import Precondition
 from steadfast_shared.errors import Conflict, NotFound, ValidationFailed
+from steadfast_shared.strategy import SHIPPED_STRATEGY, VisitIntervals
+from steadfast_shared.strategy.rules import (
+    ASSESSMENT_TIMESCALE_WORKING_DAYS,
+    assessment_working_days,
+    assessment_working_days_left,
+    visit_due_date,
+    visit_reference_date,
+)
 
-#: Working days from the start of an assessment to its completion (Working Together 2015).
-ASSESSMENT_TIMESCALE_WORKING_DAYS = 45
-
-
-@dataclass(frozen=True)
-class VisitIntervals:
-    """How often a child must be visited: ``cp`` in working days, ``cla`` in calendar days."""
-
-    cp_working_days: int = 10
-    cla_days: int = 42
-
-    @classmethod
-    def of(cls, settings: CaseloadSettings) -> VisitIntervals:
-        return cls(
-            cp_working_days=settings.cp_visit_interval_working_days,
-            cla_days=settings.cla_visit_interval_days,
-        )
+__all__ = [
+    "ASSESSMENT_TIMESCALE_WORKING_DAYS",
+    "AssessmentProgress",
+    "CaseworkService",
+    "VisitIntervals",
+    "assessment_progress",
+    "visit_due",
+]
 
 
 def visit_due(
@@ -61,17 +60,11 @@ def visit_due(
     """When the next statutory visit of an active ``cp`` / ``cla`` episode is due, as seen on ``as_of``.
 
     The reference date is the latest visit on or after the episode's start (and on or before ``as_of``),
-    else the start; the visit is in time while ``as_of`` is no later than the due date.
+    else the start; the visit is in time while ``as_of`` is no later than the due date (the shared
+    rules, :mod:`steadfast_shared.strategy.rules`, with the intervals of the strategy in force).
     """
-    reference = (
-        last_visit if last_visit is not None and episode_start <= last_visit <= as_of else episode_start
-    )
-    if episode_type is EpisodeType.cp:
-        due = add_working_days(reference, intervals.cp_working_days)
-    elif episode_type is EpisodeType.cla:
-        due = reference + timedelta(days=intervals.cla_days)
-    else:
-        raise ValueError(f"{episode_type} episodes have no statutory visit interval")
+    reference = visit_reference_date(episode_start, [] if last_visit is None else [last_visit], as_of)
+    due = visit_due_date(episode_type, reference, intervals)
     return VisitDue(
         episode_type=episode_type,
         episode_start=episode_start,
@@ -91,9 +84,12 @@ class AssessmentProgress:
 
 def assessment_progress(start_date: date, as_of: date) -> AssessmentProgress:
     """How far an assessment still open on ``as_of`` is into its 45 working days (bank holidays excluded)."""
-    elapsed = working_days_between(start_date, as_of)
-    left = ASSESSMENT_TIMESCALE_WORKING_DAYS - elapsed
-    return AssessmentProgress(working_days_elapsed=elapsed, working_days_left=left, overdue=left < 0)
+    left = assessment_working_days_left(start_date, as_of)
+    return AssessmentProgress(
+        working_days_elapsed=assessment_working_days(start_date, as_of),
+        working_days_left=left,
+        overdue=left < 0,
+    )
 
 
 def _unknown_child(ref: str) -> NotFound:
@@ -106,12 +102,18 @@ class CaseworkService:
         children: ChildRepository,
         casework: CaseworkRepository,
         directory: DirectoryRepository,
-        intervals: VisitIntervals | None = None,
+        strategy: StrategyService | None = None,
     ) -> None:
         self.children = children
         self.casework = casework
         self.directory = directory
-        self.intervals = intervals or VisitIntervals()
+        #: Where the visit intervals come from (the strategy in force); only the visits-due list needs it.
+        self.strategy = strategy
+
+    async def visit_intervals(self) -> VisitIntervals:
+        if self.strategy is None:
+            return SHIPPED_STRATEGY.visit_intervals
+        return (await self.strategy.in_force()).document.visit_intervals
 
     async def child(self, ref: str, *, for_update: bool = False, load: Sequence[str] = ()) -> Child:
         child = await self.children.get(ref, for_update=for_update, load=load)
@@ -195,9 +197,10 @@ class CaseworkService:
         """Children with an active ``cp`` or ``cla`` episode whose visit is overdue on ``as_of`` or due
         within ``within_days`` calendar days, most overdue first."""
         rows = await self.casework.statutory_episodes(as_of, await self._filter(team, worker))
+        intervals = await self.visit_intervals()
         per_child: dict[uuid.UUID, tuple[str, dict[EpisodeType, VisitDue]]] = {}
         for row in rows:
-            due = visit_due(row.episode_type, row.start_date, row.last_visit, as_of, self.intervals)
+            due = visit_due(row.episode_type, row.start_date, row.last_visit, as_of, intervals)
             _, by_type = per_child.setdefault(row.child_id, (row.child_external_id, {}))
             held = by_type.get(row.episode_type)
             # Two active episodes of one type: the stricter (earlier) due date holds.

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response, status
@@ -23,18 +22,21 @@ from steadfast_caseload.children.schemas import (
 )
 from steadfast_caseload.children.service import ChildService
 from steadfast_caseload.directory.repository import DirectoryRepository
+from steadfast_shared.access import ChildReadsDep
 from steadfast_shared.dates import today
 from steadfast_shared.http.app import new_router
 from steadfast_shared.http.concurrency import check_if_match, set_etag
 from steadfast_shared.http.deps import UoWDep
 from steadfast_shared.http.idempotency import IdempotencyDep
+from steadfast_shared.http.openapi import upsert_responses
 from steadfast_shared.http.pagination import Page, PageParams, page_params
+from steadfast_shared.schemas import Day
 from steadfast_shared.uow import UnitOfWork
 
 router = new_router("/v1/children", tags=["children"])
 
 ChildRef = Annotated[str, "the child's id, or the case-management system's external_id"]
-AsOf = Annotated[date | None, Query(description="the date the answer is for; default today")]
+AsOf = Annotated[Day | None, Query(description="the date the answer is for; default today")]
 
 
 def child_service(uow: UnitOfWork) -> ChildService:
@@ -61,15 +63,20 @@ async def register_child(
 
 @router.get("", summary="List children (without their records)")
 async def list_children(
-    uow: UoWDep, _: Reader, params: Annotated[PageParams, Depends(page_params)]
+    uow: UoWDep, _: Reader, reads: ChildReadsDep, params: Annotated[PageParams, Depends(page_params)]
 ) -> Page[ChildSummary]:
-    return await ChildRepository(uow.session).page(params, ChildSummary.of)
+    page = await ChildRepository(uow.session).page(params, ChildSummary.of)
+    await reads.record(c.id for c in page.items)
+    return page
 
 
 @router.get("/{child}", summary="One child, by id or external_id, with its episodes and allocations")
-async def get_child(child: ChildRef, uow: UoWDep, _: Reader, response: Response) -> ChildRead:
+async def get_child(
+    child: ChildRef, uow: UoWDep, _: Reader, reads: ChildReadsDep, response: Response
+) -> ChildRead:
     service = child_service(uow)
     found = await service.get(child)
+    await reads.record([found.id])
     set_etag(response, found.version)
     return await service.read(found)
 
@@ -77,6 +84,7 @@ async def get_child(child: ChildRef, uow: UoWDep, _: Reader, response: Response)
 @router.post(
     "/{child}/episodes",
     status_code=status.HTTP_201_CREATED,
+    responses=upsert_responses(EpisodeRead),
     summary="Record an episode (an upsert by type and start date; If-Match honoured)",
 )
 async def record_episode(
@@ -116,6 +124,7 @@ async def change_episode(
 @router.post(
     "/{child}/allocations",
     status_code=status.HTTP_201_CREATED,
+    responses=upsert_responses(AllocationRead),
     summary="Allocate the child to a worker (an upsert by worker and start date; If-Match honoured)",
 )
 async def allocate_child(
@@ -136,9 +145,11 @@ async def allocate_child(
 
 @router.get("/{child}/allocations", summary="The child's allocation history and workers in the current run")
 async def allocation_history(
-    child: ChildRef, uow: UoWDep, _: Reader, as_of: AsOf = None
+    child: ChildRef, uow: UoWDep, _: Reader, reads: ChildReadsDep, as_of: AsOf = None
 ) -> AllocationHistory:
-    return await child_service(uow).allocation_history(child, as_of or today())
+    history = await child_service(uow).allocation_history(child, as_of or today())
+    await reads.record([history.child_id])
+    return history
 
 
 @router.patch(

@@ -11,11 +11,13 @@ the bulk imports share one set of rules; a rule broken names the rule and the re
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from steadfast_caseload.db import Base
@@ -42,8 +44,10 @@ from steadfast_caseload.events import (
 from steadfast_shared.codes import AllocationChangeReason, EpisodeType, VisitType
 from steadfast_shared.dates import active_on
 from steadfast_shared.db import code_enum, utcnow
+from steadfast_shared.db.types import UtcDateTime
 from steadfast_shared.domain import Aggregate
 from steadfast_shared.errors import ValidationFailed
+from steadfast_shared.events.registry import PendingEvent
 
 
 class Outcome(StrEnum):
@@ -61,6 +65,55 @@ _ONE_DAY = timedelta(days=1)
 
 def _overlaps(a_start: date, a_end: date | None, b_start: date, b_end: date | None) -> bool:
     return a_start < (b_end or date.max) and b_start < (a_end or date.max)
+
+
+class AllocationFacts(Protocol):
+    """What the allocation rules read of an allocation: the ORM row or a :class:`HeldAllocation`."""
+
+    id: uuid.UUID
+    worker_id: uuid.UUID
+    start_date: date
+    end_date: date | None
+    reason: AllocationChangeReason | None
+
+
+A = TypeVar("A", bound=AllocationFacts)
+
+
+def allocation_rules(held: Iterable[A], worker_id: uuid.UUID, start: date, end: date | None) -> A | None:
+    """The rules of allocating a child to a worker over ``[start, end)``, against the child's
+    allocations ``held``: the allocation of the same (worker, start) it updates, or None for a new
+    one. Raises, before anything changes, if a rule is broken."""
+    if end is not None and end <= start:
+        raise _rule(
+            "end_date",
+            "end_not_after_start",
+            "an allocation must end after it starts",
+            worker_id=str(worker_id),
+            start_date=str(start),
+            end_date=str(end),
+        )
+    same_worker = [a for a in held if a.worker_id == worker_id]
+    existing = next((a for a in same_worker if a.start_date == start), None)
+    for other in same_worker:
+        if other is not existing and _overlaps(start, end, other.start_date, other.end_date):
+            raise _rule(
+                "start_date",
+                "overlapping_allocation",
+                f"the child is already allocated to this worker from {other.start_date}"
+                f" to {other.end_date or 'open'}",
+                conflicting_allocation=str(other.id),
+                worker_id=str(worker_id),
+                start_date=str(start),
+            )
+    return existing
+
+
+def allocation_unchanged(
+    existing: AllocationFacts, end: date | None, reason: AllocationChangeReason | None
+) -> bool:
+    """Whether recording (end, reason) on ``existing`` changes nothing (no reason keeps the one held)."""
+    return existing.end_date == end and (reason is None or existing.reason == reason)
 
 
 class Episode(Base):
@@ -145,7 +198,7 @@ class Child(Aggregate, Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     external_id: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
 
     episodes: Mapped[list[Episode]] = relationship(
         order_by=Episode.start_date, cascade="all, delete-orphan", lazy="raise"
@@ -266,33 +319,9 @@ class Child(Aggregate, Base):
         reason: AllocationChangeReason | None = None,
     ) -> tuple[Outcome, Allocation]:
         """Allocate the child to a worker over ``[start, end)``; the same (worker, start) updates it."""
-        if end is not None and end <= start:
-            raise _rule(
-                "end_date",
-                "end_not_after_start",
-                "an allocation must end after it starts",
-                worker_id=str(worker_id),
-                start_date=str(start),
-                end_date=str(end),
-            )
-        existing = next(
-            (a for a in self.allocations if a.worker_id == worker_id and a.start_date == start), None
-        )
-        for other in self.allocations:
-            if other is existing or other.worker_id != worker_id:
-                continue
-            if _overlaps(start, end, other.start_date, other.end_date):
-                raise _rule(
-                    "start_date",
-                    "overlapping_allocation",
-                    f"the child is already allocated to this worker from {other.start_date}"
-                    f" to {other.end_date or 'open'}",
-                    conflicting_allocation=str(other.id),
-                    worker_id=str(worker_id),
-                    start_date=str(start),
-                )
+        existing = allocation_rules(self.allocations, worker_id, start, end)
         if existing is not None:
-            if existing.end_date == end and (reason is None or existing.reason == reason):
+            if allocation_unchanged(existing, end, reason):
                 return Outcome.unchanged, existing
             existing.end_date = end
             if reason is not None:
@@ -446,4 +475,79 @@ class Child(Aggregate, Base):
             visit_date=v.visit_date,
             visit_type=v.visit_type,
             seen_alone=v.seen_alone,
+        )
+
+
+# -- the allocations of many children at once (the bulk import) -----------------------------------
+
+
+@dataclass(slots=True)
+class HeldAllocation:
+    """An allocation as plain values (no ORM object): what :class:`ChildAllocations` holds."""
+
+    id: uuid.UUID
+    worker_id: uuid.UUID
+    start_date: date
+    end_date: date | None
+    reason: AllocationChangeReason | None
+
+
+@dataclass
+class ChildAllocations:
+    """A child's allocations as plain values, for applying a batch of allocation rows set-wise.
+
+    :meth:`allocate` keeps :meth:`Child.allocate`'s rules (:func:`allocation_rules`), outcomes, version
+    and events exactly, but on values loaded in one query per batch: what it changed is read back by
+    the repository (``created``, ``updated``, ``version``) and written in one statement per table, and
+    the events go to ``record`` (the unit of work's, so that a batch's events keep the file's order).
+    """
+
+    id: uuid.UUID
+    external_id: str
+    version: int
+    allocations: list[HeldAllocation]
+    record: Callable[[PendingEvent], None]
+    created: list[HeldAllocation] = field(default_factory=list)
+    updated: dict[uuid.UUID, HeldAllocation] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+    def allocate(
+        self,
+        worker_id: uuid.UUID,
+        start: date,
+        end: date | None,
+        reason: AllocationChangeReason | None = None,
+    ) -> tuple[Outcome, HeldAllocation]:
+        existing = allocation_rules(self.allocations, worker_id, start, end)
+        if existing is not None:
+            if allocation_unchanged(existing, end, reason):
+                return Outcome.unchanged, existing
+            existing.end_date = end
+            if reason is not None:
+                existing.reason = reason
+            self.version += 1
+            if not any(a is existing for a in self.created):
+                self.updated[existing.id] = existing
+            self.record(AllocationChanged(str(self.id), self._data(existing)))
+            return Outcome.updated, existing
+        allocation = HeldAllocation(uuid.uuid4(), worker_id, start, end, reason)
+        self.allocations.append(allocation)
+        self.created.append(allocation)
+        self.version += 1
+        self.record(AllocationStarted(str(self.id), self._data(allocation)))
+        return Outcome.created, allocation
+
+    def _data(self, a: HeldAllocation) -> AllocationData:
+        return AllocationData(
+            child_id=self.id,
+            child_external_id=self.external_id,
+            child_version=self.version,
+            allocation_id=a.id,
+            worker_id=a.worker_id,
+            start_date=a.start_date,
+            end_date=a.end_date,
+            reason=a.reason,
         )

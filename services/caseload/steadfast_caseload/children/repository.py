@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from steadfast_caseload.children.models import Child
-from steadfast_shared.db import by_id_or_external_id
+from steadfast_caseload.children.models import Allocation, Child, ChildAllocations, HeldAllocation
+from steadfast_shared.db import as_uuid, by_id_or_external_id
+from steadfast_shared.db.bulk import insert_rows, update_rows
+from steadfast_shared.events.registry import PendingEvent
 from steadfast_shared.http.pagination import Page, PageParams, paginate
 
 T = TypeVar("T")
+
+_CHILDREN: Table = Child.__table__  # type: ignore[assignment]
+_ALLOCATIONS: Table = Allocation.__table__  # type: ignore[assignment]
+#: Values per ``IN (...)`` list of a batch's lookups.
+_IN_CHUNK = 1000
 
 #: Every collection of the aggregate; pass a subset to ``load`` when only some are needed.
 ALL_RECORDS: tuple[str, ...] = ("episodes", "allocations", "assessments", "visits", "reviews", "iro_visits")
@@ -51,6 +59,92 @@ class ChildRepository:
                 query = query.with_for_update(of=Child)
             found.update({c.external_id: c for c in (await self.session.scalars(query)).all()})
         return found
+
+    async def allocations_of(
+        self, refs: Iterable[str], record: Callable[[PendingEvent], None]
+    ) -> dict[str, ChildAllocations]:
+        """The known children among ``refs`` (``external_id`` or the service's id) with their allocations,
+        as plain values, each child's row locked ``FOR UPDATE``: one query for the children and one for
+        their allocations however many there are. Two refs naming one child give the same object."""
+        wanted = set(refs)
+        rows: list[Any] = []
+        by_external = list(wanted)
+        for start in range(0, len(by_external), _IN_CHUNK):
+            chunk = by_external[start : start + _IN_CHUNK]
+            query = select(_CHILDREN.c.id, _CHILDREN.c.external_id, _CHILDREN.c.version).where(
+                _CHILDREN.c.external_id.in_(chunk)
+            )
+            rows.extend((await self.session.execute(query.with_for_update())).all())
+        found = {row.external_id for row in rows}
+        ids = {ref: as_uuid(ref) for ref in wanted - found}
+        by_id = [i for i in ids.values() if i is not None]
+        for start in range(0, len(by_id), _IN_CHUNK):
+            query = select(_CHILDREN.c.id, _CHILDREN.c.external_id, _CHILDREN.c.version).where(
+                _CHILDREN.c.id.in_(by_id[start : start + _IN_CHUNK])
+            )
+            rows.extend((await self.session.execute(query.with_for_update())).all())
+        children: dict[uuid.UUID, ChildAllocations] = {}
+        for row in rows:
+            if row.id not in children:
+                children[row.id] = ChildAllocations(row.id, row.external_id, row.version, [], record)
+        held = list(children)
+        a = _ALLOCATIONS.c
+        for start in range(0, len(held), _IN_CHUNK):
+            query = (
+                select(a.id, a.child_id, a.worker_id, a.start_date, a.end_date, a.reason)
+                .where(a.child_id.in_(held[start : start + _IN_CHUNK]))
+                .order_by(a.child_id, a.start_date)
+            )
+            for held_row in await self.session.execute(query):
+                children[held_row.child_id].allocations.append(
+                    HeldAllocation(
+                        held_row.id,
+                        held_row.worker_id,
+                        held_row.start_date,
+                        held_row.end_date,
+                        held_row.reason,
+                    )
+                )
+        by_ref = {child.external_id: child for child in children.values() if child.external_id in wanted}
+        by_ref.update({ref: children[i] for ref, i in ids.items() if i is not None and i in children})
+        return by_ref
+
+    async def save_allocations(self, children: Iterable[ChildAllocations]) -> None:
+        """Write what :meth:`ChildAllocations.allocate` changed: the new allocations, the changed ones and
+        each changed child's version, one statement per table (``COPY`` for the new ones on PostgreSQL)."""
+        changed = {id(child): child for child in children if child.changed}.values()
+        await insert_rows(
+            self.session,
+            _ALLOCATIONS,
+            [
+                {
+                    "id": a.id,
+                    "child_id": child.id,
+                    "worker_id": a.worker_id,
+                    "start_date": a.start_date,
+                    "end_date": a.end_date,
+                    "reason": a.reason,
+                }
+                for child in changed
+                for a in child.created
+            ],
+        )
+        await update_rows(
+            self.session,
+            _ALLOCATIONS,
+            "id",
+            [
+                {"id": a.id, "end_date": a.end_date, "reason": a.reason}
+                for child in changed
+                for a in child.updated.values()
+            ],
+        )
+        await update_rows(
+            self.session, _CHILDREN, "id", [{"id": child.id, "version": child.version} for child in changed]
+        )
+        for child in changed:
+            child.created.clear()
+            child.updated.clear()
 
     def add(self, child: Child) -> None:
         self.session.add(child)

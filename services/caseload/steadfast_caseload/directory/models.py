@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from steadfast_caseload.db import Base
-from steadfast_shared.directory.models import DirectoryTermsColumns, DirectoryWorkerColumns
+from steadfast_shared.directory.models import DirectoryTermsColumns, NamedDirectoryWorkerColumns
 
 
 class DirectoryTerms(DirectoryTermsColumns, Base):
     pass
 
 
-class DirectoryWorker(DirectoryWorkerColumns, Base):
-    pass
+class DirectoryWorker(NamedDirectoryWorkerColumns, Base):
+    """Named: the caseload answers name each worker to their manager."""

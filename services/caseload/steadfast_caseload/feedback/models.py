@@ -7,12 +7,13 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, SmallInteger, String, Uuid
+from sqlalchemy import CheckConstraint, Date, ForeignKey, SmallInteger, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steadfast_caseload.db import Base
 from steadfast_caseload.events import FeedbackData, FeedbackReturned
 from steadfast_shared.db import utcnow
+from steadfast_shared.db.types import UtcDateTime
 from steadfast_shared.domain import Aggregate
 from steadfast_shared.errors import ValidationFailed
 
@@ -34,7 +35,7 @@ class Feedback(Aggregate, Base):
     involved_in_decisions: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
     worker_stability: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
     contact_quality: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
 
     @classmethod
     def returned(

@@ -4,9 +4,10 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from steadfast_caseload.feedback.models import Feedback
+from steadfast_shared.schemas import ExternalId, Input, with_examples
 
 Score = Annotated[int, Field(ge=1, le=5, description="1 (lowest) to 5 (highest); absent: not answered")]
 TeamCode = Annotated[
@@ -25,15 +26,25 @@ class FeedbackScores(BaseModel):
     contact_quality: Score | None = None
 
 
-class FeedbackCreate(FeedbackScores):
+class FeedbackCreate(FeedbackScores, Input):
     """A returned child/family feedback form. At least one factor must be answered."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = with_examples(
+        {
+            "returned_date": "2015-03-06",
+            "external_id": "FB-2015-0042",
+            "child": "LCS-1001",
+            "involved_in_decisions": 4,
+            "worker_stability": 5,
+            "contact_quality": 4,
+        },
+        extra="forbid",
+    )
 
     returned_date: date
-    external_id: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None
-    ) = Field(default=None, description="the source system's id for the form, if it has one")
+    external_id: ExternalId | None = Field(
+        default=None, description="the source system's id for the form, if it has one"
+    )
     child: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
         default=None, description="the child's id or external_id; omit when the form is anonymous"
     )

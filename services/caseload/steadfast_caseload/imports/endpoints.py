@@ -6,9 +6,7 @@ Kinds: ``children`` (one row per episode), ``allocations``, ``assessments``, ``v
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Query, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from steadfast_caseload.auth import Writer
@@ -16,8 +14,9 @@ from steadfast_caseload.imports.importers import IMPORTERS
 from steadfast_shared.http.app import new_router
 from steadfast_shared.http.deps import UoWDep
 from steadfast_shared.http.idempotency import IdempotencyDep
-from steadfast_shared.http.imports import import_csv
-from steadfast_shared.imports import ImportMode, ImportResult
+from steadfast_shared.http.imports import ImportParametersDep, import_csv
+from steadfast_shared.http.openapi import csv_import_openapi
+from steadfast_shared.imports import ImportResult
 
 router = new_router("/v1/imports", tags=["imports"])
 
@@ -33,9 +32,7 @@ router = new_router("/v1/imports", tags=["imports"])
         "and reason; atomic mode then imports nothing, partial mode imports the good rows."
     ),
     response_model=ImportResult,
-    openapi_extra={
-        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
-    },
+    openapi_extra=csv_import_openapi(IMPORTERS),
 )
 async def import_file(
     kind: str,
@@ -43,8 +40,6 @@ async def import_file(
     uow: UoWDep,
     _: Writer,
     __: IdempotencyDep,
-    mode: Annotated[
-        ImportMode, Query(description="atomic: all or nothing; partial: apply the good rows")
-    ] = ImportMode.atomic,
+    parameters: ImportParametersDep,
 ) -> JSONResponse:
-    return await import_csv(request, uow, IMPORTERS, kind, mode)
+    return await import_csv(request, uow, IMPORTERS, kind, parameters)

@@ -15,6 +15,11 @@ changes anything, and the checks the aggregate cannot make (an unknown child or 
 id that belongs to another child) are made here before calling it, so a rejected row writes nothing
 and partial mode keeps exactly the good rows. A new child in ``children.csv`` is added to the session
 only once its first episode is accepted.
+
+Allocations, the largest extract, are applied set-wise: the batch's children and their allocations are
+read as plain values (:class:`~steadfast_caseload.children.models.ChildAllocations`, two queries), the
+aggregate's own allocation rules are checked row by row in file order, and the batch is written in one
+statement per table (``COPY`` on PostgreSQL), with exactly the events ``Child.allocate`` records.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import ConfigDict, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -36,19 +41,20 @@ from steadfast_shared.codes import AllocationChangeReason, EpisodeType, VisitTyp
 from steadfast_shared.db import as_uuid
 from steadfast_shared.errors import ValidationFailed
 from steadfast_shared.imports.csv import Importer, ParsedRow, RowError, RowOutcome
+from steadfast_shared.schemas import ExternalId, Input
 from steadfast_shared.uow import UnitOfWork
 
 Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
-class _Row(BaseModel):
+class _Row(Input):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 class ChildEpisodeRow(_Row):
     """``children.csv``: one row per episode; a new ``external_id`` registers the child."""
 
-    external_id: Ref
+    external_id: ExternalId
     episode_type: EpisodeType
     episode_start: date
     episode_end: date | None = None
@@ -64,7 +70,7 @@ class AllocationRow(_Row):
 
 
 class AssessmentRow(_Row):
-    external_id: Ref
+    external_id: ExternalId
     child_external_id: Ref
     start_date: date
     completed_date: date | None = None
@@ -164,17 +170,20 @@ class ChildRecordsImporter(Generic[RowT]):
             outcome, record = self.record(child, row)
             return outcome, record.id
         if not self.registers_children:
-            raise _Rejected(
-                self.child_column,
-                "unknown_child",
-                f"no child {ref!r} is known: import it in children.csv (or by the API) first",
-            )
+            raise self._unknown_child(ref)
         # A new child is kept only if its first record is accepted (rules are checked before anything).
         child = Child.register(ref)
         outcome, record = self.record(child, row)
         session.add(child)
         children[ref] = child
         return outcome, record.id
+
+    def _unknown_child(self, ref: str) -> _Rejected:
+        return _Rejected(
+            self.child_column,
+            "unknown_child",
+            f"no child {ref!r} is known: import it in children.csv (or by the API) first",
+        )
 
     def _child_ref(self, row: RowT) -> str:
         ref: str = getattr(row, self.child_column)
@@ -249,6 +258,34 @@ class AllocationsImporter(ChildRecordsImporter[AllocationRow]):
                 "service first (the directory learns workers from the staff events)",
             )
         return worker_id
+
+    async def apply(
+        self, uow: UnitOfWork, rows: list[ParsedRow[AllocationRow]]
+    ) -> list[RowOutcome | RowError]:
+        """Set-wise: the batch's children with their allocations as plain values (two queries), the
+        aggregate's rules per row in file order (:class:`ChildAllocations`), then one write per table."""
+        repository = ChildRepository(uow.session)
+        children = await repository.allocations_of({p.data.child_external_id for p in rows}, uow.record)
+        await self.prepare(uow.session, rows)
+        outcomes: list[RowOutcome | RowError] = []
+        for parsed in rows:
+            row = parsed.data
+            try:
+                child = children.get(row.child_external_id)
+                if child is None:
+                    raise self._unknown_child(row.child_external_id)
+                worker_id = self._worker(row.worker_external_id)
+                outcome, allocation = child.allocate(worker_id, row.start_date, row.end_date, row.reason)
+            except (ValidationFailed, _Rejected) as exc:
+                outcomes.append(_rejection(parsed, exc))
+                continue
+            outcomes.append(
+                RowOutcome(
+                    row=parsed.row, outcome=_OUTCOMES[outcome], key=self.key(row), id=str(allocation.id)
+                )
+            )
+        await repository.save_allocations(children.values())
+        return outcomes
 
     def key(self, row: AllocationRow) -> str:
         return f"{row.child_external_id}/{row.worker_external_id}/{row.start_date.isoformat()}"

@@ -1,12 +1,14 @@
 """The consumer that builds the projections: consumer group ``metrics-projections`` over the staff,
 caseload and audit topics the settings name, applying each event once (the shared idempotent consumer
-tracks event ids in the same transaction as the change) through
-:func:`steadfast_metrics.facts.projector.apply_event`. Several instances of the service share the
-partitions of the three topics; one aggregate's events stay on one partition, so stay in order."""
+tracks event ids in the same transaction as the change) in batches through
+:func:`steadfast_metrics.facts.projector.apply_events` (and one at a time through
+:func:`~steadfast_metrics.facts.projector.apply_event` when a batch fails). Several instances of the
+service share the partitions of the three topics; one aggregate's events stay on one partition, so stay
+in order."""
 
 from __future__ import annotations
 
-from steadfast_metrics.facts.projector import apply_event
+from steadfast_metrics.facts.projector import apply_event, apply_events
 from steadfast_metrics.settings import metrics_settings
 from steadfast_shared.consumer import IdempotentConsumer
 from steadfast_shared.service import Runtime
@@ -17,14 +19,10 @@ GROUP = "metrics-projections"
 def projections_consumer(runtime: Runtime) -> IdempotentConsumer:
     """The consumer factory listed in the service definition's ``consumers``."""
     settings = metrics_settings(runtime)
-    return IdempotentConsumer(
+    return IdempotentConsumer.of_service(
+        runtime,
         name=GROUP,
         topics=[settings.staff_topic, settings.caseload_topic, settings.audit_topic],
         handler=apply_event,
-        database=runtime.database,
-        tables=runtime.definition.tables,
-        registry=runtime.definition.registry,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        partitions=settings.kafka_topic_partitions,
-        replication_factor=settings.kafka_replication_factor,
+        batch_handler=apply_events,
     )

@@ -23,7 +23,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -36,7 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from steadfast_metrics.db import Base
 from steadfast_shared.codes import AuditType, EmploymentType, EpisodeType, Grade, Role, VisitType
 from steadfast_shared.db import code_enum
-from steadfast_shared.db.types import BigIntPK
+from steadfast_shared.db.types import BigIntPK, UtcDateTime
 
 __all__ = [
     "FactAllocation",
@@ -138,7 +137,7 @@ class FactPlacement(Base):
 
 class FactSurveyReturn(Base):
     """A returned survey (recruitment, exit, staff health check, child/family feedback): ``kind`` is a
-    key of :data:`steadfast_metrics.kpis.facts.SURVEY_FACTORS`; ``scores`` holds the answered factors."""
+    key of :data:`steadfast_metrics.facts.records.SURVEY_FACTORS`; ``scores`` holds the answered factors."""
 
     __tablename__ = "fact_survey_returns"
 
@@ -256,9 +255,9 @@ class ProjectionSource(Base):
 
     topic: Mapped[str] = mapped_column(String(200), primary_key=True)
     #: The newest ``time`` of the events applied from the stream (events may arrive out of time order).
-    newest_event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    newest_event_time: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     events_applied: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    last_applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    last_applied_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
 
 class ProjectionRevision(Base):

@@ -75,7 +75,7 @@ from steadfast_metrics.facts.payloads import (
     VisitPayload,
     WorkerPayload,
 )
-from steadfast_metrics.kpis.facts import SURVEY_FACTORS
+from steadfast_metrics.facts.records import SURVEY_FACTORS
 from steadfast_shared.db import utcnow
 from steadfast_shared.events import CloudEvent
 from steadfast_shared.uow import UnitOfWork
@@ -101,8 +101,7 @@ IGNORED_TYPES: frozenset[str] = frozenset(
         _STAFF + "team.created.v1",
         _STAFF + "team.renamed.v1",
         _CASELOAD + "child.registered.v1",
-        _AUDIT + "learning_action.recorded.v1",
-        _AUDIT + "learning_action.changed.v1",
+        *(_AUDIT + f"learning_action.{change}.v{v}" for change in ("recorded", "changed") for v in (1, 2)),
         _AUDIT + "programme.planned.v1",
     }
 )
@@ -412,9 +411,12 @@ _post_read = _reading(PostPayload, _post)
 
 #: What each event type the KPIs need writes to the projections.
 APPLIERS: Mapping[str, Read] = {
+    # Version 2 of the worker, survey and audit events dropped personal fields no KPI reads
+    # (docs/security.md); version 1 events, still in topics and outboxes, are read the same way.
     **{
-        _STAFF + f"worker.{change}.v1": _worker_read
+        _STAFF + f"worker.{change}.v{v}": _worker_read
         for change in ("hired", "updated", "terms_changed", "left")
+        for v in (1, 2)
     },
     **{
         _STAFF + f"post.{change}.v1": _post_read
@@ -423,9 +425,15 @@ APPLIERS: Mapping[str, Read] = {
     _STAFF + "student_placement.recorded.v1": _reading(PlacementPayload, _placement(removed=False)),
     _STAFF + "student_placement.updated.v1": _reading(PlacementPayload, _placement(removed=False)),
     _STAFF + "student_placement.removed.v1": _reading(PlacementPayload, _placement(removed=True)),
-    _STAFF + "recruitment_survey.returned.v1": _reading(RecruitmentSurveyPayload, _survey("recruit_reasons")),
-    _STAFF + "exit_survey.returned.v1": _reading(ExitSurveyPayload, _survey("leaver_reasons")),
-    _STAFF + "staff_health_check.returned.v1": _reading(HealthCheckPayload, _survey("staff_health_check")),
+    **{
+        _STAFF + f"{kind}.returned.v{v}": _reading(payload, _survey(name))
+        for kind, payload, name in (
+            ("recruitment_survey", RecruitmentSurveyPayload, "recruit_reasons"),
+            ("exit_survey", ExitSurveyPayload, "leaver_reasons"),
+            ("staff_health_check", HealthCheckPayload, "staff_health_check"),
+        )
+        for v in (1, 2)
+    },
     _CASELOAD + "episode.recorded.v1": _reading(EpisodePayload, _episode),
     _CASELOAD + "episode.changed.v1": _reading(EpisodePayload, _episode),
     _CASELOAD + "allocation.started.v1": _reading(AllocationPayload, _allocation),
@@ -437,9 +445,11 @@ APPLIERS: Mapping[str, Read] = {
     _CASELOAD + "review.recorded.v1": _reading(ReviewPayload, _review),
     _CASELOAD + "iro_visit.recorded.v1": _reading(IroVisitPayload, _iro_visit),
     _CASELOAD + "feedback.returned.v1": _reading(FeedbackPayload, _feedback),
-    _AUDIT + "audit.recorded.v1": _reading(AuditPayload, _audit),
-    _AUDIT + "audit.changed.v1": _reading(AuditPayload, _audit),
-    _AUDIT + "audit.moderated.v1": _reading(AuditPayload, _audit),
+    **{
+        _AUDIT + f"audit.{change}.v{v}": _reading(AuditPayload, _audit)
+        for change in ("recorded", "changed", "moderated")
+        for v in (1, 2)
+    },
 }
 
 

@@ -56,7 +56,7 @@ from steadfast_metrics.facts.models import (
     ProjectionRevision,
     ProjectionSource,
 )
-from steadfast_metrics.kpis.facts import (
+from steadfast_metrics.facts.records import (
     Allocation,
     Assessment,
     Audit,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Query, Request, status
@@ -9,13 +8,14 @@ from steadfast_metrics.auth import Reader, StrategyWriter
 from steadfast_metrics.history.repository import SnapshotRepository
 from steadfast_metrics.history.schemas import KpiHistory, SnapshotTaken
 from steadfast_metrics.history.service import HistoryService
-from steadfast_metrics.kpis.endpoints import AsOf, KpiId, Team, kpi_service
+from steadfast_metrics.kpis.endpoints import AsOf, KpiId, Team, request_kpi_service
 from steadfast_metrics.settings import metrics_settings
 from steadfast_shared.dates import today
 from steadfast_shared.errors import ValidationFailed
 from steadfast_shared.http.app import new_router
 from steadfast_shared.http.deps import RuntimeDep, UoWDep
 from steadfast_shared.http.idempotency import IdempotencyDep
+from steadfast_shared.schemas import Day
 from steadfast_shared.service import Runtime
 from steadfast_shared.uow import UnitOfWork
 
@@ -25,7 +25,7 @@ router = new_router("/v1", tags=["history"])
 def history_service(request: Request, uow: UnitOfWork, runtime: Runtime) -> HistoryService:
     settings = metrics_settings(runtime)
     return HistoryService(
-        SnapshotRepository(uow.session), kpi_service(request, uow, runtime), settings.forecast_points
+        SnapshotRepository(uow.session), request_kpi_service(request, uow, runtime), settings.forecast_points
     )
 
 
@@ -40,8 +40,8 @@ async def kpi_history(
     runtime: RuntimeDep,
     _: Reader,
     team: Team = None,
-    from_: Annotated[date | None, Query(alias="from", description="first day (YYYY-MM-DD)")] = None,
-    to: Annotated[date | None, Query(description="last day (YYYY-MM-DD)")] = None,
+    from_: Annotated[Day | None, Query(alias="from", description="first day (YYYY-MM-DD)")] = None,
+    to: Annotated[Day | None, Query(description="last day (YYYY-MM-DD)")] = None,
 ) -> KpiHistory:
     if from_ is not None and to is not None and to < from_:
         raise ValidationFailed.field("to", "before_from", "the last day is not before the first")

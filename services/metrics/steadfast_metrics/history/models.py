@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Float, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steadfast_metrics.db import Base
 from steadfast_shared.db import utcnow
-from steadfast_shared.db.types import BigIntPK
+from steadfast_shared.db.types import BigIntPK, UtcDateTime
 
 #: The ``team`` of a council-wide snapshot row (a real team code is never empty).
 COUNCIL = ""
@@ -38,4 +38,4 @@ class KpiSnapshot(Base):
     strategy_version: Mapped[int] = mapped_column(Integer, nullable=False)
     #: ``schedule`` or ``on_demand``.
     trigger: Mapped[str] = mapped_column(String(16), nullable=False)
-    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    taken_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)

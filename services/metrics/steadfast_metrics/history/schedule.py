@@ -17,8 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from steadfast_metrics.history.repository import SnapshotRepository
 from steadfast_metrics.history.service import HistoryService
-from steadfast_metrics.kpis.cache import KpiCache
-from steadfast_metrics.kpis.service import KpiService
+from steadfast_metrics.kpis.service import kpi_service
 from steadfast_metrics.settings import metrics_settings
 from steadfast_shared.dates import today
 from steadfast_shared.service import Runtime
@@ -33,6 +32,7 @@ class SnapshotSchedule:
 
     def __init__(self, runtime: Runtime) -> None:
         settings = metrics_settings(runtime)
+        self.runtime = runtime
         self.settings = settings
         self.database = runtime.database
         self._stopping = asyncio.Event()
@@ -59,7 +59,7 @@ class SnapshotSchedule:
             latest = await snapshots.latest_day(SCHEDULE)
             if latest is not None and latest + timedelta(days=self.settings.snapshot_interval_days) > day:
                 return False
-            kpis = KpiService.of(session, self.settings, KpiCache(self.settings.kpi_cache_seconds))
+            kpis = kpi_service(self.runtime, session)
             history = HistoryService(snapshots, kpis, self.settings.forecast_points)
             try:
                 taken = await history.take(day, SCHEDULE)

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import BaseModel, Field
 
 from steadfast_metrics.kpis.status import Status
+from steadfast_shared.schemas import Timestamp
 
 
 class HistoryPoint(BaseModel):
@@ -38,4 +39,4 @@ class SnapshotTaken(BaseModel):
     as_of: date
     teams: list[str] = Field(description="the teams snapshotted beside the whole council")
     rows: int
-    taken_at: datetime
+    taken_at: Timestamp

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from steadfast_metrics.facts.records import Audit
 from steadfast_metrics.kpis.catalogue import KpiValue
-from steadfast_metrics.kpis.facts import Audit
 from steadfast_metrics.kpis.measures import Window, percentage
 from steadfast_shared.codes import AuditType, Grade
 

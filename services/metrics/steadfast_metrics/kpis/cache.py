@@ -6,6 +6,11 @@ event bumps): a request reuses them while the revision is unchanged, or while th
 ``kpi_cache_seconds`` when events keep arriving, so a steady stream of events cannot make every read
 recompute. Every answer carries ``freshness.computed_at`` and the revision, so a reader sees exactly how
 fresh it is. Statuses are never cached: they are judged against the strategy at read time.
+
+While one request recomputes an answer (or reloads a day's facts), every other request for it is
+answered at once from the previous one, with that one's ``computed_at`` and revision: no request waits
+on a recompute another has started. Only when there is no previous answer do they wait, and then they
+share the one computation.
 """
 
 from __future__ import annotations
@@ -19,8 +24,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
+from steadfast_metrics.facts.records import Facts
 from steadfast_metrics.kpis.catalogue import KpiValue
-from steadfast_metrics.kpis.facts import Facts
 
 T = TypeVar("T")
 
@@ -39,14 +44,18 @@ class _Lru(Generic[T]):
         self.entries: OrderedDict[tuple[object, ...], Entry[T]] = OrderedDict()
 
     def get(self, key: tuple[object, ...], revision: int, max_age: float) -> Entry[T] | None:
+        """The entry, unless it is stale (computed at another revision, and older than ``max_age``)."""
         entry = self.entries.get(key)
         if entry is None:
             return None
         if entry.revision != revision and time.monotonic() - entry.stored > max_age:
-            del self.entries[key]
-            return None
+            return None  # kept, to be served while it is recomputed
         self.entries.move_to_end(key)
         return entry
+
+    def previous(self, key: tuple[object, ...]) -> Entry[T] | None:
+        """The entry, however stale."""
+        return self.entries.get(key)
 
     def put(self, key: tuple[object, ...], value: T, revision: int, computed_at: datetime) -> Entry[T]:
         entry = Entry(value, revision, computed_at, time.monotonic())
@@ -66,6 +75,11 @@ class KpiCache:
         self.values: _Lru[Mapping[str, KpiValue]] = _Lru(value_entries)
         self._locks: dict[tuple[object, ...], asyncio.Lock] = {}
 
+    def being_computed(self, *key: object) -> bool:
+        """Whether a request of this process is computing ``key`` now."""
+        lock = self._locks.get(key)
+        return lock is not None and lock.locked()
+
     @contextlib.asynccontextmanager
     async def computing(self, *key: object) -> AsyncIterator[None]:
         """One computation of ``key`` at a time in this process: requests that arrive while the facts
@@ -80,6 +94,21 @@ class KpiCache:
 
     def get_facts(self, as_of: date, window_days: int, revision: int) -> Entry[Facts] | None:
         return self.facts.get((as_of, window_days), revision, self.max_age)
+
+    def previous_facts(self, as_of: date, window_days: int) -> Entry[Facts] | None:
+        """The day's facts as last loaded, while another request reloads them; None if that is not the
+        case (nothing is reloading them, or they were never loaded)."""
+        if not self.being_computed("facts", as_of, window_days):
+            return None
+        return self.facts.previous((as_of, window_days))
+
+    def previous_values(
+        self, as_of: date, team: str | None, strategy_version: int
+    ) -> Entry[Mapping[str, KpiValue]] | None:
+        """The values as last computed, while another request recomputes them (else None)."""
+        if not self.being_computed("values", as_of, team, strategy_version):
+            return None
+        return self.values.previous((as_of, team, strategy_version))
 
     def put_facts(
         self, as_of: date, window_days: int, revision: int, facts: Facts, at: datetime

@@ -32,22 +32,22 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from itertools import pairwise
 from typing import Protocol, TypeVar
 
+from steadfast_metrics.facts.records import Allocation, Assessment, Episode, Facts, Worker
 from steadfast_metrics.kpis.catalogue import KpiValue
-from steadfast_metrics.kpis.facts import Allocation, Assessment, Episode, Facts, Worker
 from steadfast_metrics.kpis.measures import Window, percentage
 from steadfast_metrics.strategy.document import VisitIntervals
 from steadfast_shared.codes import EpisodeType
-from steadfast_shared.dates import active_on, add_working_days, working_days_between
-
-#: Working days from the start of an assessment to its completion (Working Together 2015).
-ASSESSMENT_TIMESCALE_WORKING_DAYS = 45
-
-#: The episodes with a statutory visit interval, in the order they are reported.
-VISITED_EPISODES = (EpisodeType.cp, EpisodeType.cla)
+from steadfast_shared.dates import active_on
+from steadfast_shared.strategy.rules import (
+    VISITED_EPISODES,
+    assessment_in_time,
+    visit_due_date,
+    visit_reference_date,
+)
 
 
 class _ChildRecord(Protocol):
@@ -156,13 +156,8 @@ def visits_due(
         start = starts.get(episode_type)
         if start is None:
             continue
-        reference = max(
-            (d for d in index.visit_dates.get(child_id, ()) if start <= d <= as_of), default=start
-        )
-        if episode_type is EpisodeType.cp:
-            due = add_working_days(reference, intervals.cp_working_days)
-        else:
-            due = reference + timedelta(days=intervals.cla_days)
+        reference = visit_reference_date(start, index.visit_dates.get(child_id, ()), as_of)
+        due = visit_due_date(episode_type, reference, intervals)
         dues.append(VisitDue(episode_type, reference, due, (as_of - due).days))
     return dues
 
@@ -202,11 +197,7 @@ def assessments_within_45_days_pct(
         and a.completed_date in window
         and index.in_team(a.child_id, team, a.completed_date)
     ]
-    within = sum(
-        1
-        for start, done in completed
-        if working_days_between(start, done) <= ASSESSMENT_TIMESCALE_WORKING_DAYS
-    )
+    within = sum(1 for start, done in completed if assessment_in_time(start, done))
     return percentage("assessments_within_45_days_pct", within, len(completed))
 
 

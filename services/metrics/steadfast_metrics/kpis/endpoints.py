@@ -1,19 +1,20 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Path, Query, Request
+from fastapi.responses import Response
 
 from steadfast_metrics.auth import Reader
-from steadfast_metrics.kpis.cache import KpiCache
 from steadfast_metrics.kpis.catalogue import KPI_IDS
+from steadfast_metrics.kpis.exports import kpi_report_csv
 from steadfast_metrics.kpis.schemas import KpiReading, KpiReport
-from steadfast_metrics.kpis.service import KpiService
-from steadfast_metrics.settings import metrics_settings
-from steadfast_shared.dates import today
+from steadfast_metrics.kpis.service import KpiService, kpi_service
+from steadfast_shared.dates import FIRST_DAY, LAST_DAY, today
 from steadfast_shared.http.app import new_router
+from steadfast_shared.http.csv_export import CSV_ANSWER, wants_csv
 from steadfast_shared.http.deps import RuntimeDep, UoWDep
+from steadfast_shared.schemas import Day
 from steadfast_shared.service import Runtime
 from steadfast_shared.uow import UnitOfWork
 
@@ -22,17 +23,9 @@ router = new_router("/v1/kpis", tags=["kpis"])
 #: The consumer whose lag the answers report (see steadfast_metrics.facts.consumer).
 PROJECTIONS_CONSUMER = "metrics-projections"
 
-#: The days a KPI can be asked for: wide enough for any council's records, narrow enough that a window
-#: or a year back (or a working day ahead) never leaves the calendar.
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
-
 AsOf = Annotated[
-    date | None,
-    Query(
-        ge=FIRST_DAY,
-        le=LAST_DAY,
-        description=f"the day measured (YYYY-MM-DD, {FIRST_DAY} to {LAST_DAY}); default today",
-    ),
+    Day | None,
+    Query(description=f"the day measured (YYYY-MM-DD, {FIRST_DAY} to {LAST_DAY}); default today"),
 ]
 Team = Annotated[
     str | None,
@@ -46,21 +39,23 @@ Team = Annotated[
 KpiId = Annotated[str, Path(description=f"one of: {', '.join(KPI_IDS)}")]
 
 
-def kpi_service(request: Request, uow: UnitOfWork, runtime: Runtime) -> KpiService:
+def request_kpi_service(request: Request, uow: UnitOfWork, runtime: Runtime) -> KpiService:
     """The KPI service of this request, with the process's cache and this replica's consumer lag."""
-    settings = metrics_settings(runtime)
-    cache: KpiCache | None = getattr(request.app.state, "kpi_cache", None)
-    if cache is None:
-        cache = request.app.state.kpi_cache = KpiCache(settings.kpi_cache_seconds)
     consumer = getattr(request.app.state, "background_tasks", {}).get(PROJECTIONS_CONSUMER)
-    return KpiService.of(uow.session, settings, cache, getattr(consumer, "partition_lag", None))
+    return kpi_service(runtime, uow.session, getattr(consumer, "partition_lag", None))
 
 
-@router.get("", summary="Every KPI of the strategy as of a day, for the council or a team")
+@router.get(
+    "",
+    summary="Every KPI of the strategy as of a day, for the council or a team (JSON, or CSV)",
+    response_model=KpiReport,
+    responses=CSV_ANSWER,
+)
 async def kpis(
     request: Request, uow: UoWDep, runtime: RuntimeDep, _: Reader, as_of: AsOf = None, team: Team = None
-) -> KpiReport:
-    return await kpi_service(request, uow, runtime).report(as_of or today(), team)
+) -> KpiReport | Response:
+    report = await request_kpi_service(request, uow, runtime).report(as_of or today(), team)
+    return kpi_report_csv(report) if wants_csv(request) else report
 
 
 @router.get("/{kpi_id}", summary="One KPI as of a day, for the council or a team")
@@ -73,4 +68,4 @@ async def kpi(
     as_of: AsOf = None,
     team: Team = None,
 ) -> KpiReading:
-    return await kpi_service(request, uow, runtime).reading(kpi_id, as_of or today(), team)
+    return await request_kpi_service(request, uow, runtime).reading(kpi_id, as_of or today(), team)

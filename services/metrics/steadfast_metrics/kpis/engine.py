@@ -61,9 +61,9 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from functools import cached_property
 
+from steadfast_metrics.facts.records import Audit, Facts
 from steadfast_metrics.kpis import audits, casework, surveys, workforce
 from steadfast_metrics.kpis.catalogue import KPI_IDS, KpiValue
-from steadfast_metrics.kpis.facts import Audit, Facts
 from steadfast_metrics.kpis.measures import Window
 from steadfast_metrics.strategy.document import StrategyDocument
 

@@ -13,22 +13,40 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from steadfast_metrics.facts.records import Facts
 from steadfast_metrics.facts.repository import FactsRepository
 from steadfast_metrics.freshness.schemas import Freshness
 from steadfast_metrics.freshness.service import freshness
 from steadfast_metrics.kpis.cache import KpiCache
 from steadfast_metrics.kpis.catalogue import BY_ID, KPI_IDS, KpiValue
 from steadfast_metrics.kpis.engine import compute_kpis
-from steadfast_metrics.kpis.facts import Facts
 from steadfast_metrics.kpis.schemas import KpiAnswer, KpiReading, KpiReport, TargetRead
 from steadfast_metrics.kpis.status import judge
-from steadfast_metrics.settings import MetricsSettings
+from steadfast_metrics.settings import MetricsSettings, metrics_settings
 from steadfast_metrics.strategy.repository import StrategyRepository
 from steadfast_metrics.strategy.schemas import StrategyRead
 from steadfast_metrics.strategy.service import StrategyService
 from steadfast_shared.dates import active_on
 from steadfast_shared.db import utcnow
 from steadfast_shared.errors import NotFound
+from steadfast_shared.service import Runtime
+
+#: The name of the process's KPI answer cache among the runtime's components (bootstrap.py makes it).
+KPI_CACHE = "kpi_cache"
+
+
+def new_kpi_cache(runtime: Runtime) -> KpiCache:
+    """The process's one answer cache (a component of the service definition)."""
+    return KpiCache(metrics_settings(runtime).kpi_cache_seconds)
+
+
+def kpi_service(
+    runtime: Runtime, session: AsyncSession, lag: Mapping[tuple[str, int], int] | None = None
+) -> KpiService:
+    """The KPI service on ``session``, with the process's cache (and a replica's consumer lag)."""
+    cache = runtime.components[KPI_CACHE]
+    assert isinstance(cache, KpiCache)
+    return KpiService.of(session, metrics_settings(runtime), cache, lag)
 
 
 @dataclass
@@ -96,6 +114,10 @@ class KpiService:
         return facts, strategy, fresh
 
     async def _facts(self, as_of: date, window_days: int) -> tuple[Facts, int, Freshness]:
+        entry = self.cache.previous_facts(as_of, window_days)
+        if entry is not None:  # another request is reloading them: these, as they were
+            fresh = freshness(entry.revision, await self.facts.sources(), self.lag, entry.computed_at)
+            return entry.value, entry.revision, fresh
         async with self.cache.computing("facts", as_of, window_days):
             revision = await self.facts.revision()
             entry = self.cache.get_facts(as_of, window_days, revision)
@@ -109,6 +131,10 @@ class KpiService:
     async def _values(
         self, as_of: date, team: str | None, strategy: StrategyRead
     ) -> tuple[Mapping[str, KpiValue], Freshness]:
+        previous = self.cache.previous_values(as_of, team, strategy.version)
+        if previous is not None:  # another request is recomputing them: the previous answer, as it was
+            sources = await self.facts.sources()
+            return previous.value, freshness(previous.revision, sources, self.lag, previous.computed_at)
         async with self.cache.computing("values", as_of, team, strategy.version):
             revision = await self.facts.revision()
             entry = self.cache.get_values(as_of, team, strategy.version, revision)

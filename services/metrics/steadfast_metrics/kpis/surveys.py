@@ -17,8 +17,8 @@ from collections.abc import Iterable, Sequence
 from statistics import fmean
 from typing import Any
 
+from steadfast_metrics.facts.records import SURVEY_FACTORS, SurveyReturn
 from steadfast_metrics.kpis.catalogue import KpiValue
-from steadfast_metrics.kpis.facts import SURVEY_FACTORS, SurveyReturn
 from steadfast_metrics.kpis.measures import Window
 
 

@@ -10,10 +10,12 @@ distinct children with an allocation to the worker active on D, so on a handover
 for the worker who takes it on.
 
 A worker's *limit* is ``floor(capacity x L)``, L being the strategy's ``caseload_limit`` or else the
-``average_caseload`` target that applies on D; a tiny tolerance absorbs float error (capacity
-0.7 x 0.8 = 0.56 with L 25 is a limit of 14). An NQSW's *protected caseload* is the strategy's
-``nqsw_protected_caseload`` or else the ``nqsw_student_average_caseload`` target that applies on D,
-rounded down: caseloads are whole children, so holding more than 14.5 children is holding more than 14.
+``average_caseload`` target that applies on D. Capacity and limit are the shared library's rules
+(:mod:`steadfast_shared.strategy.rules`), in exact decimals, the very rules the caseload service's
+over-limit list applies (capacity 0.7 x 0.8 = 0.56 with L 25 is a limit of 14). An NQSW's *protected
+caseload* is the strategy's ``nqsw_protected_caseload`` or else the ``nqsw_student_average_caseload``
+target that applies on D, rounded down: caseloads are whole children, so holding more than 14.5
+children is holding more than 14.
 
 Per team, a worker belongs to the team of their terms on D; a leaver (turnover) to the team of their
 last day; a post to its own team; a placement to its own team.
@@ -29,20 +31,22 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
+from steadfast_metrics.facts.records import Allocation, Facts, Placement, Post, Terms, Worker
 from steadfast_metrics.kpis.catalogue import KpiValue
-from steadfast_metrics.kpis.facts import Allocation, Facts, Placement, Post, Terms, Worker
 from steadfast_metrics.kpis.measures import percentage, ratio
-from steadfast_metrics.strategy.document import CaseloadWeights, StrategyDocument
-from steadfast_shared.codes import CASE_HOLDING_ROLES, EmploymentType, Role
+from steadfast_metrics.strategy.document import StrategyDocument
+from steadfast_shared.codes import EmploymentType, Role
 from steadfast_shared.dates import active_on
+from steadfast_shared.strategy.rules import CaseloadWeighting, caseload_limit, per_full_caseload
 
 #: How long an ASYE lasts when the record gives no end.
 ASYE_LENGTH = relativedelta(months=12)
 
-#: Absorbs float error before rounding down (0.7 x 0.8 x 25 is 13.999999999999998 in floating point).
+#: Absorbs float error before rounding down a protected caseload taken from a target value.
 _ROUNDING_TOLERANCE = 1e-9
 
 
@@ -54,8 +58,9 @@ class OnDuty:
     terms: Terms
     nqsw: bool
     caseload: int
-    #: Children per full caseload equivalent; None for a worker who does not hold cases.
-    capacity: float | None
+    #: Share of a full caseload (exact, :mod:`steadfast_shared.strategy.rules`); None for a worker who
+    #: does not hold cases.
+    capacity: Decimal | None
 
     @property
     def qualified(self) -> bool:
@@ -91,12 +96,9 @@ def is_nqsw(worker: Worker, terms: Terms, day: date) -> bool:
     )
 
 
-def capacity(terms: Terms, nqsw: bool, weights: CaseloadWeights) -> float | None:
+def capacity(terms: Terms, nqsw: bool, weighting: CaseloadWeighting) -> Decimal | None:
     """fte x role weight x NQSW factor; None for a role that does not hold cases."""
-    if terms.role not in CASE_HOLDING_ROLES:
-        return None
-    weight: float = getattr(weights, terms.role.value)
-    return terms.fte * weight * (weights.nqsw_factor if nqsw else 1.0)
+    return weighting.capacity(terms.role, terms.fte, nqsw)
 
 
 def caseloads_on(allocations: Iterable[Allocation], day: date) -> dict[uuid.UUID, int]:
@@ -111,6 +113,7 @@ def caseloads_on(allocations: Iterable[Allocation], day: date) -> dict[uuid.UUID
 def staff_on(facts: Facts, strategy: StrategyDocument, day: date, team: str | None = None) -> list[OnDuty]:
     """The workers in post on ``day`` (those of ``team`` when given), in the order of ``facts``."""
     caseloads = caseloads_on(facts.allocations, day)
+    weighting = CaseloadWeighting.of(strategy)
     staff = []
     for worker in facts.workers:
         terms = worker.terms_on(day)
@@ -123,7 +126,7 @@ def staff_on(facts: Facts, strategy: StrategyDocument, day: date, team: str | No
                 terms=terms,
                 nqsw=nqsw,
                 caseload=caseloads.get(worker.id, 0),
-                capacity=capacity(terms, nqsw, strategy.caseload_weights),
+                capacity=capacity(terms, nqsw, weighting),
             )
         )
     return staff
@@ -135,16 +138,14 @@ def _target_value(strategy: StrategyDocument, kpi_id: str, day: date) -> float |
     return milestone.value if milestone is not None else None
 
 
-def limit_per_full_caseload(strategy: StrategyDocument, day: date) -> float | None:
+def limit_per_full_caseload(strategy: StrategyDocument, day: date) -> Decimal | None:
     """L: children per full caseload over which a worker is over their limit (None: no limit set)."""
-    if strategy.caseload_limit is not None:
-        return strategy.caseload_limit
-    return _target_value(strategy, "average_caseload", day)
+    return per_full_caseload(strategy, day)
 
 
-def worker_limit(worker_capacity: float, per_full_caseload: float) -> int:
+def worker_limit(worker_capacity: Decimal, limit_per_full: Decimal) -> int:
     """The most children a worker of this capacity holds: capacity x L, rounded down."""
-    return math.floor(worker_capacity * per_full_caseload + _ROUNDING_TOLERANCE)
+    return caseload_limit(worker_capacity, limit_per_full)
 
 
 def protected_caseload(strategy: StrategyDocument, day: date) -> int | None:
@@ -179,12 +180,12 @@ def average_caseload(staff: Sequence[OnDuty]) -> KpiValue:
     )
 
 
-def workers_over_caseload_limit(staff: Sequence[OnDuty], per_full_caseload: float | None) -> KpiValue:
+def workers_over_caseload_limit(staff: Sequence[OnDuty], limit_per_full: Decimal | None) -> KpiValue:
     holders = [m for m in staff if m.capacity is not None]
-    if per_full_caseload is None:
+    if limit_per_full is None:
         return KpiValue("workers_over_caseload_limit", None)
     over_by = [
-        m.caseload - worker_limit(m.capacity, per_full_caseload) for m in holders if m.capacity is not None
+        m.caseload - worker_limit(m.capacity, limit_per_full) for m in holders if m.capacity is not None
     ]
     over = [n for n in over_by if n > 0]
     return percentage(

@@ -35,8 +35,7 @@ from sqlalchemy.pool import NullPool
 
 from steadfast_metrics.history.repository import SnapshotRepository
 from steadfast_metrics.history.service import HistoryService
-from steadfast_metrics.kpis.cache import KpiCache
-from steadfast_metrics.kpis.service import KpiService
+from steadfast_metrics.kpis.service import kpi_service
 from steadfast_metrics.rebuild.consistency import check_consistency
 from steadfast_metrics.rebuild.service import RebuildRefused, RebuildResult, rebuild_projections
 from steadfast_metrics.settings import metrics_settings
@@ -198,7 +197,7 @@ def _configure_snapshot(parser: argparse.ArgumentParser) -> None:
 async def _snapshot(runtime: Runtime, args: argparse.Namespace) -> int:
     settings = metrics_settings(runtime)
     async with runtime.database.sessionmaker() as session:
-        kpis = KpiService.of(session, settings, KpiCache(settings.kpi_cache_seconds))
+        kpis = kpi_service(runtime, session)
         history = HistoryService(SnapshotRepository(session), kpis, settings.forecast_points)
         taken = await history.take(args.as_of or today(), "on_demand")
         await session.commit()

@@ -46,9 +46,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import OffsetAndMetadata
-from pydantic import ValidationError
-from sqlalchemy import DateTime, Table, bindparam, delete, text
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, delete, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from steadfast_metrics.db import Base, tables
@@ -57,9 +55,8 @@ from steadfast_metrics.facts import models
 from steadfast_metrics.facts.consumer import GROUP
 from steadfast_metrics.facts.projector import apply_event, apply_events
 from steadfast_metrics.settings import MetricsSettings
-from steadfast_shared.db import Database, utcnow
-from steadfast_shared.events import CloudEvent
-from steadfast_shared.uow import UnitOfWork
+from steadfast_shared.batch import BatchApplier, Delivered, PoisonMessage, parse
+from steadfast_shared.db import Database
 
 log = structlog.get_logger(__name__)
 
@@ -70,15 +67,6 @@ PROJECTION_TABLES: tuple[Table, ...] = tuple(t for t in Base.metadata.sorted_tab
 #: The tracking table of the idempotent consumer (rows of consumer ``metrics-projections``).
 PROCESSED = tables.processed_events
 
-#: The tracking rows of a batch, written in one statement on PostgreSQL; an event already tracked is skipped.
-_TRACK_UNNESTED = text(
-    'INSERT INTO processed_events (consumer, event_id, topic, partition, "offset", processed_at) '
-    "SELECT :consumer, e, t, p, o, :processed_at FROM unnest("
-    "CAST(:event_ids AS varchar[]), CAST(:topics AS varchar[]), CAST(:partitions AS integer[]), "
-    "CAST(:offsets AS bigint[])) AS u(e, t, p, o) "
-    "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
-).bindparams(bindparam("processed_at", type_=DateTime(timezone=True)))
-
 #: How long to wait for the broker, and for the group to be joined.
 BROKER_TIMEOUT_SECONDS = 30.0
 JOIN_TIMEOUT_SECONDS = 60.0
@@ -88,7 +76,7 @@ STALL_SECONDS = 60.0
 ANALYZE_FIRST = 5000
 #: How often a long rebuild logs how far it has got.
 PROGRESS_SECONDS = 10.0
-#: The live consumer's retries of a failing event (``IdempotentConsumer``): attempts, first delay.
+#: The live consumer's retries of a failing event (``IdempotentConsumer``'s defaults): attempts, first delay.
 MAX_ATTEMPTS = 3
 RETRY_DELAY_SECONDS = 0.2
 
@@ -132,16 +120,6 @@ class RebuildResult:
                 for topic, parts in sorted(self.end_offsets.items())
             },
         }
-
-
-@dataclass(frozen=True)
-class _Delivered:
-    """One message read, as a CloudEvent, with where it was read from (for its tracking row)."""
-
-    event: CloudEvent
-    topic: str
-    partition: int
-    offset: int
 
 
 @dataclass
@@ -258,7 +236,7 @@ async def _read(
         if await reader.position(tp) >= ends[tp]:
             remaining.discard(tp)  # everything before the end is gone (retention): nothing to read
     measured: set[TopicPartition] = set()
-    pending: list[_Delivered] = []
+    pending: list[Delivered] = []
     last_progress = last_report = time.monotonic()
     async with _Pipeline(applier) as pipeline:
         while remaining:
@@ -313,7 +291,7 @@ class _Pipeline:
 
     def __init__(self, applier: _Applier) -> None:
         self._applier = applier
-        self._queue: asyncio.Queue[Sequence[_Delivered] | None] = asyncio.Queue(maxsize=1)
+        self._queue: asyncio.Queue[Sequence[Delivered] | None] = asyncio.Queue(maxsize=1)
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> _Pipeline:
@@ -330,10 +308,10 @@ class _Pipeline:
             with contextlib.suppress(BaseException):
                 await self._task
 
-    async def put(self, batch: Sequence[_Delivered]) -> None:
+    async def put(self, batch: Sequence[Delivered]) -> None:
         await self._hand(batch)
 
-    async def _hand(self, batch: Sequence[_Delivered] | None) -> None:
+    async def _hand(self, batch: Sequence[Delivered] | None) -> None:
         assert self._task is not None
         handed = asyncio.ensure_future(self._queue.put(batch))
         await asyncio.wait({handed, self._task}, return_when=asyncio.FIRST_COMPLETED)
@@ -347,29 +325,25 @@ class _Pipeline:
             await self._applier.apply(batch)
 
 
-def _parse(record: Any) -> _Delivered | None:
+def _parse(record: Any) -> Delivered | None:
     """The record as a CloudEvent (None, logged, when it is not one: a dead letter)."""
-    problem = "empty message value"
-    if record.value is not None:
-        try:
-            event = CloudEvent.from_json(record.value)
-        except (ValidationError, ValueError) as exc:
-            problem = f"not a CloudEvents 1.0 JSON envelope: {exc}"
-        else:
-            return _Delivered(event, record.topic, record.partition, record.offset)
-    log.error(
-        "rebuild.dead_letter",
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-        error=problem,
-    )
-    return None
+    try:
+        return parse(record)
+    except PoisonMessage as exc:
+        log.error(
+            "rebuild.dead_letter",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=str(exc),
+        )
+        return None
 
 
 class _Applier:
-    """Applies batches of delivered events, as the live consumer would have, one transaction a batch, on
-    one connection held for the whole rebuild (no pool check-out and ping per batch)."""
+    """Applies batches of delivered events through the live consumer's own path
+    (:class:`~steadfast_shared.batch.BatchApplier`: one transaction a batch, a failed batch one event at
+    a time), on one connection held for the whole rebuild (no pool check-out and ping per batch)."""
 
     def __init__(self, database: Database, counts: _Counts) -> None:
         self.database = database
@@ -377,6 +351,17 @@ class _Applier:
         self._connection: AsyncConnection | None = None
         #: Statistics are refreshed each time the events applied double (see :meth:`analyze`).
         self._analyze_at = ANALYZE_FIRST
+        self._batches = BatchApplier(
+            name=GROUP,
+            database=database,
+            tables=tables,
+            registry=registry,
+            handler=apply_event,
+            batch_handler=apply_events,
+            max_attempts=MAX_ATTEMPTS,
+            retry_delay=RETRY_DELAY_SECONDS,
+            session=self._session,
+        )
 
     async def close(self) -> None:
         connection, self._connection = self._connection, None
@@ -385,36 +370,30 @@ class _Applier:
                 await connection.close()
 
     async def _session(self) -> AsyncSession:
+        if self._connection is not None and (self._connection.closed or self._connection.invalidated):
+            await self.close()  # lost (a failed batch may have broken it): the next batch starts afresh
         if self._connection is None:
             self._connection = await self.database.engine.connect()
         return AsyncSession(bind=self._connection, expire_on_commit=False, autoflush=False)
 
-    async def apply(self, batch: Sequence[_Delivered]) -> None:
-        distinct: dict[str, _Delivered] = {}
-        for delivered in batch:
-            distinct.setdefault(delivered.event.id, delivered)
-        self.counts.duplicates += len(batch) - len(distinct)
-        async with await self._session() as session:
-            uow = UnitOfWork(session, tables=tables, registry=registry)
-            try:
-                tracked = await self._track_new(uow, list(distinct.values()))
-                fresh = [d for event_id, d in distinct.items() if event_id in tracked]
-                await apply_events(uow, [d.event for d in fresh])
-                await uow.commit()
-            except Exception as exc:
-                await uow.rollback()
-                problem = f"{type(exc).__name__}: {exc}"
-                log.warning("rebuild.batch_failed", events=len(distinct), error=problem[:4000])
-                await self.close()  # the next batch starts on a fresh connection
-            else:
-                self.counts.applied += len(fresh)
-                self.counts.duplicates += len(distinct) - len(fresh)
-                if self.counts.applied >= self._analyze_at:
-                    self._analyze_at *= 2
-                    await self.analyze()
-                return
-        for delivered in distinct.values():
-            await self._apply_one(delivered)
+    async def apply(self, batch: Sequence[Delivered]) -> None:
+        outcome = await self._batches.apply(batch)
+        self.counts.applied += len(outcome.applied)
+        self.counts.duplicates += outcome.duplicates
+        for delivered, error in outcome.failed:
+            self.counts.dead_letters += 1
+            log.error(
+                "rebuild.dead_letter",
+                topic=delivered.topic,
+                partition=delivered.partition,
+                offset=delivered.offset,
+                event_id=delivered.event.id,
+                event_type=delivered.event.type,
+                error=error[:4000],
+            )
+        if self.counts.applied >= self._analyze_at:
+            self._analyze_at *= 2
+            await self.analyze()
 
     async def analyze(self) -> None:
         """Refresh PostgreSQL's statistics of the tables being filled. Emptied, they say "no rows": the
@@ -427,75 +406,6 @@ class _Applier:
         names = ", ".join(f'"{t.name}"' for t in (*PROJECTION_TABLES, PROCESSED))
         await self._connection.execute(text(f"ANALYZE {names}"))
         await self._connection.commit()
-
-    async def _track_new(self, uow: UnitOfWork, delivered: Sequence[_Delivered]) -> set[str]:
-        """Write the tracking rows of the events not applied before; returns their ids (one statement:
-        the tracking table's primary key finds the duplicates)."""
-        if not delivered:
-            return set()
-        now = utcnow()
-        if self.database.dialect == "postgresql":
-            # One row of arrays instead of six parameters a row: PostgreSQL unnests them.
-            answer = await uow.session.execute(
-                _TRACK_UNNESTED,
-                {
-                    "consumer": GROUP,
-                    "event_ids": [d.event.id for d in delivered],
-                    "topics": [d.topic for d in delivered],
-                    "partitions": [d.partition for d in delivered],
-                    "offsets": [d.offset for d in delivered],
-                    "processed_at": now,
-                },
-            )
-            return set(answer.scalars())
-        rows = [
-            {
-                "consumer": GROUP,
-                "event_id": d.event.id,
-                "topic": d.topic,
-                "partition": d.partition,
-                "offset": d.offset,
-                "processed_at": now,
-            }
-            for d in delivered
-        ]
-        statement = (
-            sqlite_insert(PROCESSED)
-            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-            .returning(PROCESSED.c.event_id)
-        )
-        return set((await uow.session.execute(statement, rows)).scalars())
-
-    async def _apply_one(self, delivered: _Delivered) -> None:
-        """One event in a transaction of its own, retried like the live consumer; a dead letter at last."""
-        error = ""
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            async with self.database.sessionmaker() as session:
-                uow = UnitOfWork(session, tables=tables, registry=registry)
-                try:
-                    if not await self._track_new(uow, [delivered]):
-                        await uow.rollback()
-                        self.counts.duplicates += 1
-                        return
-                    await apply_event(uow, delivered.event)
-                    await uow.commit()
-                    self.counts.applied += 1
-                    return
-                except Exception as exc:
-                    await uow.rollback()
-                    error = f"{type(exc).__name__}: {exc}"
-            if attempt < MAX_ATTEMPTS:
-                await asyncio.sleep(RETRY_DELAY_SECONDS * 2 ** (attempt - 1))
-        self.counts.dead_letters += 1
-        log.error(
-            "rebuild.dead_letter",
-            topic=delivered.topic,
-            partition=delivered.partition,
-            offset=delivered.offset,
-            event_id=delivered.event.id,
-            event_type=delivered.event.type,
-            error=error[:4000],
-        )
 
 
 class _Watch(ConsumerRebalanceListener):

@@ -19,6 +19,10 @@ from steadfast_shared.uow import UnitOfWork
 
 router = new_router("/v1/strategy", tags=["strategy"])
 
+#: The largest version number the strategy table's integer column holds (a larger one is a 422, not
+#: a database overflow).
+MAX_VERSION = 2**31 - 1
+
 
 def strategy_service(uow: UnitOfWork, runtime: Runtime) -> StrategyService:
     settings = metrics_settings(runtime)
@@ -62,7 +66,11 @@ async def strategy_versions(
 
 @router.get("/versions/{version}", summary="One version of the strategy")
 async def strategy_version(
-    version: Annotated[int, Path(ge=1)], uow: UoWDep, runtime: RuntimeDep, _: Reader, response: Response
+    version: Annotated[int, Path(ge=1, le=MAX_VERSION)],
+    uow: UoWDep,
+    runtime: RuntimeDep,
+    _: Reader,
+    response: Response,
 ) -> StrategyRead:
     found = await strategy_service(uow, runtime).version(version)
     set_etag(response, found.version)

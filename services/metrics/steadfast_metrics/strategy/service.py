@@ -3,13 +3,16 @@
 Until a council changes it, the strategy in force is the shipped default (the Slough 2014-17 values) as
 version 1, not yet stored. The first change stores that default as version 1 and the change as version 2,
 so the history always starts from what was shipped. Versions are never updated; ``If-Match`` on a change
-names the version it was based on (412 when another change came first).
+names the version it was based on (412 when another change came first). Every version stored is
+published (``StrategyVersionRecorded``, through the outbox in the same transaction): the shipped one and
+the change at the first change, the change alone afterwards.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from steadfast_metrics.events import StrategyVersionRecorded
 from steadfast_metrics.strategy.document import SLOUGH_2014_17, StrategyDocument
 from steadfast_metrics.strategy.models import StrategyVersion
 from steadfast_metrics.strategy.repository import StrategyRepository
@@ -17,6 +20,8 @@ from steadfast_metrics.strategy.schemas import StrategyChange, StrategyRead
 from steadfast_shared.db import utcnow
 from steadfast_shared.errors import NotFound
 from steadfast_shared.http.pagination import Page, PageParams
+from steadfast_shared.strategy import document as shared
+from steadfast_shared.strategy.events import StrategyVersionData
 
 #: Who "changed" the shipped default.
 SHIPPED = "shipped default"
@@ -65,6 +70,17 @@ class StrategyService:
             changed_by=by,
             note=note,
             created_at=utcnow(),
+        )
+        row.record(
+            StrategyVersionRecorded(
+                self.council,
+                StrategyVersionData(
+                    council=self.council,
+                    version=version,
+                    document=shared.StrategyDocument.model_validate(document.model_dump()),
+                    created_at=row.created_at,
+                ),
+            )
         )
         self.strategies.add(row)
         return row

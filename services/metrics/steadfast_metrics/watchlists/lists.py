@@ -24,8 +24,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from steadfast_metrics.facts.records import Facts
 from steadfast_metrics.kpis.casework import CaseIndex, visits_due, worker_counts
-from steadfast_metrics.kpis.facts import Facts
 from steadfast_metrics.kpis.workforce import (
     OnDuty,
     limit_per_full_caseload,
@@ -113,7 +113,7 @@ def workers_over_limit(
                     display_name=member.worker.display_name,
                     team=member.terms.team,
                     caseload=member.caseload,
-                    capacity=member.capacity,
+                    capacity=float(member.capacity),
                     limit=limit,
                     over_by=member.caseload - limit,
                 )

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from steadfast_metrics.kpis.facts import Facts
+from steadfast_metrics.facts.records import Facts
 from steadfast_metrics.kpis.service import KpiService
 from steadfast_metrics.strategy.document import StrategyDocument
 from steadfast_metrics.watchlists import lists

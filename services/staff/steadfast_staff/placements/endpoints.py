@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response, status
@@ -10,6 +9,7 @@ from steadfast_shared.http.concurrency import check_if_match, set_etag
 from steadfast_shared.http.deps import UoWDep
 from steadfast_shared.http.idempotency import IdempotencyDep
 from steadfast_shared.http.pagination import Page, PageParams, page_params
+from steadfast_shared.schemas import Day
 from steadfast_shared.uow import UnitOfWork
 from steadfast_staff.auth import Reader, Writer
 from steadfast_staff.enums import Placement
@@ -59,8 +59,8 @@ async def list_placements(
     team: str | None = None,
     university: str | None = None,
     placement: Placement | None = None,
-    start_from: Annotated[date | None, Query(description="only those starting on or after")] = None,
-    start_before: Annotated[date | None, Query(description="only those starting before")] = None,
+    start_from: Annotated[Day | None, Query(description="only those starting on or after")] = None,
+    start_before: Annotated[Day | None, Query(description="only those starting before")] = None,
 ) -> Page[StudentPlacementRead]:
     return await StudentPlacementRepository(uow.session).page(
         params,

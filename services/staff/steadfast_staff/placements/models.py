@@ -12,10 +12,11 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, String, Uuid
+from sqlalchemy import Boolean, Date, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from steadfast_shared.db import code_enum, utcnow
+from steadfast_shared.db.types import UtcDateTime
 from steadfast_shared.domain import Aggregate
 from steadfast_shared.errors import ValidationFailed
 from steadfast_staff.db import Base
@@ -56,8 +57,8 @@ class StudentPlacement(Aggregate, Base):
     end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     hired_afterwards: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     hired_worker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("workers.id"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
 
     #: Never read: it tells the flush that a team set up in the same transaction is inserted first.
     team: Mapped[Team] = relationship(lazy="raise")

@@ -4,8 +4,9 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints
 
+from steadfast_shared.schemas import Input, NotNull, with_examples
 from steadfast_staff.enums import Placement
 from steadfast_staff.placements.models import StudentPlacement
 from steadfast_staff.teams.schemas import TeamCode
@@ -17,8 +18,18 @@ WorkerRefField = Annotated[
 ]
 
 
-class StudentPlacementCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StudentPlacementCreate(Input):
+    model_config = with_examples(
+        {
+            "external_id": "SP-2025-07",
+            "university": "Royal Holloway, University of London",
+            "placement": "second",
+            "team": "ACIN1",
+            "start_date": "2025-01-13",
+            "end_date": "2025-05-23",
+        },
+        extra="forbid",
+    )
 
     external_id: ExternalId = Field(description="the council's (or university's) id for the placement")
     student: WorkerRefField | None = Field(default=None, description="the student, if recorded as a worker")
@@ -34,26 +45,20 @@ class StudentPlacementCreate(BaseModel):
     hired_worker: WorkerRefField | None = Field(default=None, description="the worker the student became")
 
 
-class StudentPlacementUpdate(BaseModel):
+class StudentPlacementUpdate(Input):
     """A partial update: only the fields sent change (null clears an optional field)."""
 
-    model_config = ConfigDict(extra="forbid")
+    #: The student qualified and was hired as a newly qualified social worker.
+    model_config = with_examples({"hired_afterwards": True, "hired_worker": "HR-1042"}, extra="forbid")
 
     student: WorkerRefField | None = None
-    university: University | None = None
-    placement: Placement | None = None
-    team: TeamCode | None = None
-    start_date: date | None = None
+    university: Annotated[University | None, NotNull] = None
+    placement: Annotated[Placement | None, NotNull] = None
+    team: Annotated[TeamCode | None, NotNull] = None
+    start_date: Annotated[date | None, NotNull] = None
     end_date: date | None = None
-    hired_afterwards: bool | None = None
+    hired_afterwards: Annotated[bool | None, NotNull] = None
     hired_worker: WorkerRefField | None = None
-
-    @model_validator(mode="after")
-    def _required_stay_set(self) -> StudentPlacementUpdate:
-        for name in ("university", "placement", "team", "start_date", "hired_afterwards"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be cleared")
-        return self
 
 
 class StudentPlacementRead(BaseModel):

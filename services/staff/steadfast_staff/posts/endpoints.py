@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response, status
@@ -12,6 +11,7 @@ from steadfast_shared.http.concurrency import check_if_match, set_etag
 from steadfast_shared.http.deps import UoWDep
 from steadfast_shared.http.idempotency import IdempotencyDep
 from steadfast_shared.http.pagination import Page, PageParams, page_params
+from steadfast_shared.schemas import Day
 from steadfast_shared.uow import UnitOfWork
 from steadfast_staff.auth import Reader, Writer
 from steadfast_staff.enums import Role
@@ -61,7 +61,7 @@ async def list_posts(
     ] = None,
     held: Annotated[bool | None, Query(description="only posts held (true) or not (false) on as_of")] = None,
     as_of: Annotated[
-        date | None, Query(description="the date established and held refer to; default today")
+        Day | None, Query(description="the date established and held refer to; default today")
     ] = None,
 ) -> Page[PostRead]:
     return await PostRepository(uow.session).page(

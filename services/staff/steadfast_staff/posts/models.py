@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, ForeignKey, Numeric, String, Uuid
+from sqlalchemy import Date, ForeignKey, Numeric, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from steadfast_shared.db import code_enum, utcnow
+from steadfast_shared.db.types import UtcDateTime
 from steadfast_shared.domain import Aggregate
 from steadfast_shared.errors import NotFound, ValidationFailed
 from steadfast_staff.db import Base
@@ -82,8 +83,8 @@ class Post(Aggregate, Base):
     fte: Mapped[float] = mapped_column(Numeric(4, 3, asdecimal=False), nullable=False)
     start_date: Mapped[date] = mapped_column(Date, nullable=False)
     end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
 
     holdings: Mapped[list[PostHolding]] = relationship(
         order_by=PostHolding.start_date, cascade="all, delete-orphan", lazy="raise"

@@ -4,8 +4,9 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field
 
+from steadfast_shared.schemas import Input, NotNull, with_examples
 from steadfast_staff.enums import Role
 from steadfast_staff.posts.models import Post, PostHolding
 from steadfast_staff.teams.schemas import TeamCode
@@ -16,8 +17,17 @@ WorkerRefField = Annotated[
 ]
 
 
-class PostCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PostCreate(Input):
+    model_config = with_examples(
+        {
+            "external_id": "EST-ACIN1-04",
+            "team": "ACIN1",
+            "role": "social_worker",
+            "fte": 1.0,
+            "start_date": "2024-04-01",
+        },
+        extra="forbid",
+    )
 
     external_id: ExternalId = Field(description="the establishment (HR or finance) system's id for the post")
     team: TeamCode
@@ -27,27 +37,21 @@ class PostCreate(BaseModel):
     end_date: date | None = Field(default=None, description="the day the post is disestablished")
 
 
-class PostUpdate(BaseModel):
+class PostUpdate(Input):
     """A partial update: only the fields sent change (a null ``end_date`` re-establishes the post)."""
 
-    model_config = ConfigDict(extra="forbid")
+    #: The post is cut to four days a week.
+    model_config = with_examples({"fte": 0.8}, extra="forbid")
 
-    team: TeamCode | None = None
-    role: Role | None = None
-    fte: Fte | None = None
-    start_date: date | None = None
+    team: Annotated[TeamCode | None, NotNull] = None
+    role: Annotated[Role | None, NotNull] = None
+    fte: Annotated[Fte | None, NotNull] = None
+    start_date: Annotated[date | None, NotNull] = None
     end_date: date | None = None
 
-    @model_validator(mode="after")
-    def _required_stay_set(self) -> PostUpdate:
-        for name in ("team", "role", "fte", "start_date"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be cleared")
-        return self
 
-
-class HoldingCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class HoldingCreate(Input):
+    model_config = with_examples({"worker": "HR-1001", "start_date": "2024-09-02"}, extra="forbid")
 
     worker: WorkerRefField
     start_date: date = Field(description="the first day the worker holds the post")
@@ -58,8 +62,8 @@ class HoldingCreate(BaseModel):
     )
 
 
-class HoldingEnding(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class HoldingEnding(Input):
+    model_config = with_examples({"end_date": "2025-02-03"}, extra="forbid")
 
     end_date: date = Field(description="the first day the worker no longer holds the post")
 
@@ -81,6 +85,28 @@ class HoldingRead(BaseModel):
 
 
 class PostRead(BaseModel):
+    #: Amara held the ACIN1 post until she moved to PC3.
+    model_config = with_examples(
+        {
+            "id": "8d1f5a27-3c64-4e0a-b2f9-6a7e1d3c5b48",
+            "external_id": "EST-ACIN1-04",
+            "version": 3,
+            "team": "ACIN1",
+            "role": "social_worker",
+            "fte": 1.0,
+            "start_date": "2024-04-01",
+            "end_date": None,
+            "holdings": [
+                {
+                    "id": "c4a9e2f1-7b35-4d86-9e0c-2f5b8a1d6e73",
+                    "worker_id": "2fc34842-6c1e-4f0b-9d8a-3b5e7a1c9d20",
+                    "start_date": "2024-09-02",
+                    "end_date": "2025-02-03",
+                }
+            ],
+        }
+    )
+
     id: uuid.UUID
     external_id: str
     version: int

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, Response, status
@@ -10,6 +9,7 @@ from steadfast_shared.http.app import new_router
 from steadfast_shared.http.deps import UoWDep
 from steadfast_shared.http.idempotency import IdempotencyDep
 from steadfast_shared.http.pagination import Page, PageParams, page_params
+from steadfast_shared.schemas import Day
 from steadfast_shared.uow import UnitOfWork
 from steadfast_staff.auth import Reader, Writer
 from steadfast_staff.surveys.models import ExitSurvey, RecruitmentSurvey, StaffHealthCheck
@@ -35,8 +35,8 @@ Params = Annotated[PageParams, Depends(page_params)]
 
 def survey_filters(
     team: str | None = None,
-    returned_from: Annotated[date | None, Query(description="only those returned on or after")] = None,
-    returned_before: Annotated[date | None, Query(description="only those returned before")] = None,
+    returned_from: Annotated[Day | None, Query(description="only those returned on or after")] = None,
+    returned_before: Annotated[Day | None, Query(description="only those returned before")] = None,
 ) -> SurveyFilters:
     return SurveyFilters(team=team, returned_from=returned_from, returned_before=returned_before)
 

@@ -20,10 +20,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from pydantic import BaseModel
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, SmallInteger, Uuid
+from sqlalchemy import CheckConstraint, Date, ForeignKey, SmallInteger, Uuid
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from steadfast_shared.db import utcnow
+from steadfast_shared.db.types import UtcDateTime
 from steadfast_shared.domain import Aggregate
 from steadfast_shared.errors import ValidationFailed
 from steadfast_shared.events import EventType
@@ -68,7 +69,7 @@ class SurveyReturn(Aggregate):
     returned_date: Mapped[date] = mapped_column(Date, nullable=False, index=True)
     worker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("workers.id"), nullable=True, index=True)
     team_code: Mapped[str | None] = mapped_column(ForeignKey("teams.code"), nullable=True, index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
 
     @declared_attr
     def team(cls) -> Mapped[Team | None]:
@@ -143,7 +144,6 @@ class SurveyReturn(Aggregate):
                 "id": self.id,
                 "version": self.version,
                 "returned_date": self.returned_date,
-                "worker_id": self.worker_id,
                 "team": self.team_code,
                 **self.scores(),
             }

@@ -6,6 +6,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from steadfast_shared.schemas import Input, with_examples
 from steadfast_staff.events import ExitScores, HealthCheckScores, RecruitmentScores
 from steadfast_staff.surveys.models import SurveyReturn
 from steadfast_staff.teams.schemas import TeamCode
@@ -15,7 +16,7 @@ WorkerRefField = Annotated[
 ]
 
 
-class SurveyReturnCreate(BaseModel):
+class SurveyReturnCreate(Input):
     """A returned survey. Each factor is scored 1-5; a factor left out (or null) was not answered."""
 
     model_config = ConfigDict(extra="forbid")
@@ -28,15 +29,47 @@ class SurveyReturnCreate(BaseModel):
 
 
 class RecruitmentSurveyCreate(RecruitmentScores, SurveyReturnCreate):
-    pass
+    #: An anonymous return from a new recruit to ACIN1.
+    model_config = with_examples(
+        {
+            "returned_date": "2025-03-10",
+            "team": "ACIN1",
+            "right_post_right_time": 4,
+            "place": 5,
+            "development_opportunities": 4,
+            "advert_and_communications": 3,
+            "terms_and_conditions": 3,
+        },
+        extra="forbid",
+    )
 
 
 class ExitSurveyCreate(ExitScores, SurveyReturnCreate):
-    pass
+    #: A leaver's exit questionnaire (the team is the worker's on the day).
+    model_config = with_examples(
+        {
+            "returned_date": "2025-08-29",
+            "worker": "HR-1002",
+            "insufficient_support_supervision": 2,
+            "workload_too_high": 5,
+            "no_career_path": 3,
+        },
+        extra="forbid",
+    )
 
 
 class StaffHealthCheckCreate(HealthCheckScores, SurveyReturnCreate):
-    pass
+    model_config = with_examples(
+        {
+            "returned_date": "2025-03-14",
+            "team": "PC3",
+            "private_space": 2,
+            "office_environment": 3,
+            "supervision_quality": 4,
+            "senior_manager_visibility": 3,
+        },
+        extra="forbid",
+    )
 
 
 class SurveyReturnRead(BaseModel):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response, status
@@ -11,6 +10,7 @@ from steadfast_shared.http.concurrency import check_if_match, set_etag
 from steadfast_shared.http.deps import UoWDep
 from steadfast_shared.http.idempotency import IdempotencyDep
 from steadfast_shared.http.pagination import Page, PageParams, page_params
+from steadfast_shared.schemas import Day
 from steadfast_shared.uow import UnitOfWork
 from steadfast_staff.auth import Reader, Writer
 from steadfast_staff.enums import Role
@@ -62,7 +62,7 @@ async def list_workers(
         bool | None, Query(description="only those in post (true) or not (false) on as_of")
     ] = None,
     as_of: Annotated[
-        date | None, Query(description="the date team, role and in_post refer to; default today")
+        Day | None, Query(description="the date team, role and in_post refer to; default today")
     ] = None,
 ) -> Page[WorkerRead]:
     return await WorkerRepository(uow.session).page(
@@ -119,6 +119,6 @@ async def expiring_registrations(
     uow: UoWDep,
     _: Reader,
     within_days: Annotated[int, Query(ge=0, le=3650)] = 60,
-    as_of: date | None = None,
+    as_of: Day | None = None,
 ) -> list[ExpiringRegistration]:
     return await worker_service(uow).expiring_registrations(as_of=as_of or today(), within_days=within_days)

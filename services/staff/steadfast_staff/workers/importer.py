@@ -12,11 +12,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import ConfigDict, model_validator
 
 from steadfast_shared.dates import today
 from steadfast_shared.errors import ValidationFailed
 from steadfast_shared.imports.csv import ParsedRow, RowError, RowOutcome
+from steadfast_shared.schemas import Input
 from steadfast_shared.uow import UnitOfWork
 from steadfast_staff.enums import EmploymentType, LeavingReason, Role
 from steadfast_staff.teams.repository import TeamRepository
@@ -27,7 +28,7 @@ from steadfast_staff.workers.repository import WorkerRepository
 from steadfast_staff.workers.schemas import DisplayName, ExternalId, Fte, Percent, SweNumber
 
 
-class WorkerRow(BaseModel):
+class WorkerRow(Input):
     model_config = ConfigDict(extra="ignore")
 
     external_id: ExternalId
@@ -102,15 +103,14 @@ class WorkersImporter:
         workers = WorkerRepository(uow.session)
         teams = TeamService(TeamRepository(uow.session))
         existing = await workers.by_external_ids((r.data.external_id for r in rows), for_update=True)
-        new_teams = {r.data.team for r in rows} - self._known_teams
-        if new_teams:
-            await teams.ensure(new_teams)
-            self._known_teams |= new_teams
         outcomes: list[RowOutcome | RowError] = []
         for parsed in rows:
             row = parsed.data
             try:
                 async with uow.savepoint():
+                    # Inside the row's savepoint: a rejected row leaves no team behind, nor its event.
+                    if row.team not in self._known_teams:
+                        await teams.ensure([row.team])
                     worker = existing.get(row.external_id)
                     if worker is None:
                         worker = self._hire(row)
@@ -119,6 +119,7 @@ class WorkersImporter:
                         outcome: Literal["created", "updated", "unchanged"] = "created"
                     else:
                         outcome = "updated" if self._update(worker, row) else "unchanged"
+                self._known_teams.add(row.team)
                 outcomes.append(
                     RowOutcome(row=parsed.row, outcome=outcome, key=row.external_id, id=str(worker.id))
                 )

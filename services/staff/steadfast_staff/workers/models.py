@@ -14,10 +14,11 @@ from datetime import date, datetime
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Numeric, String, Uuid
+from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from steadfast_shared.db import code_enum, utcnow
+from steadfast_shared.db.types import UtcDateTime
 from steadfast_shared.domain import Aggregate
 from steadfast_shared.errors import ValidationFailed
 from steadfast_staff.db import Base
@@ -103,8 +104,8 @@ class Worker(Aggregate, Base):
     )
     swe_registration_number: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
     swe_registration_expiry: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
 
     history: Mapped[list[WorkerTerms]] = relationship(
         order_by=WorkerTerms.effective_from, cascade="all, delete-orphan", lazy="raise"
@@ -347,7 +348,6 @@ class Worker(Aggregate, Base):
             asye_start=self.asye_start,
             asye_end=self.asye_end,
             protected_development_pct=self.protected_development_pct,
-            swe_registration_number=self.swe_registration_number,
             swe_registration_expiry=self.swe_registration_expiry,
             history=[
                 TermsData(

@@ -4,13 +4,13 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, model_validator
 
+from steadfast_shared.schemas import ExternalId, Input, NotNull, with_examples
 from steadfast_staff.enums import EmploymentType, LeavingReason, Role
 from steadfast_staff.teams.schemas import TeamCode
 from steadfast_staff.workers.models import Worker, WorkerTerms
 
-ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 #: Social Work England registration numbers are "SW" and digits, e.g. SW123456.
 SweNumber = Annotated[
@@ -22,8 +22,23 @@ Fte = Annotated[float, Field(gt=0, le=1, description="full-time equivalent, 0 < 
 Percent = Annotated[float, Field(ge=0, le=100)]
 
 
-class WorkerCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class WorkerCreate(Input):
+    model_config = with_examples(
+        {
+            "external_id": "HR-1001",
+            "display_name": "Amara Okafor",
+            "role": "social_worker",
+            "employment_type": "permanent",
+            "fte": 1.0,
+            "team": "ACIN1",
+            "start_date": "2024-09-02",
+            "asye_start": "2024-09-02",
+            "protected_development_pct": 10,
+            "swe_registration_number": "SW123456",
+            "swe_registration_expiry": "2025-04-30",
+        },
+        extra="forbid",
+    )
 
     external_id: ExternalId = Field(description="the HR system's id for the worker")
     display_name: DisplayName
@@ -41,13 +56,14 @@ class WorkerCreate(BaseModel):
     swe_registration_expiry: date | None = None
 
 
-class WorkerUpdate(BaseModel):
+class WorkerUpdate(Input):
     """A partial update of a worker's details: only the fields sent change (null clears a field)."""
 
-    model_config = ConfigDict(extra="forbid")
+    #: The yearly renewal of a Social Work England registration.
+    model_config = with_examples({"swe_registration_expiry": "2026-04-30"}, extra="forbid")
 
-    display_name: DisplayName | None = None
-    start_date: date | None = None
+    display_name: Annotated[DisplayName | None, NotNull] = None
+    start_date: Annotated[date | None, NotNull] = None
     end_date: date | None = None
     leaving_reason: LeavingReason | None = None
     asye_start: date | None = None
@@ -56,24 +72,17 @@ class WorkerUpdate(BaseModel):
     swe_registration_number: SweNumber | None = None
     swe_registration_expiry: date | None = None
 
-    @model_validator(mode="after")
-    def _required_stay_set(self) -> WorkerUpdate:
-        for name in ("display_name", "start_date"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be cleared")
-        return self
 
-
-class TermsChange(BaseModel):
+class TermsChange(Input):
     """A dated change of role, team, FTE or employment type: fields not sent keep their value."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = with_examples({"effective_date": "2025-02-03", "team": "PC3"}, extra="forbid")
 
     effective_date: date
-    role: Role | None = None
-    team: TeamCode | None = None
-    fte: Fte | None = None
-    employment_type: EmploymentType | None = None
+    role: Annotated[Role | None, NotNull] = None
+    team: Annotated[TeamCode | None, NotNull] = None
+    fte: Annotated[Fte | None, NotNull] = None
+    employment_type: Annotated[EmploymentType | None, NotNull] = None
 
     @model_validator(mode="after")
     def _something_changes(self) -> TermsChange:
@@ -82,14 +91,25 @@ class TermsChange(BaseModel):
         return self
 
 
-class Leaving(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Leaving(Input):
+    model_config = with_examples({"end_date": "2025-08-30", "leaving_reason": "resignation"}, extra="forbid")
 
     end_date: date = Field(description="the first day the worker is no longer in post")
     leaving_reason: LeavingReason = LeavingReason.unknown
 
 
 class TermsRead(BaseModel):
+    model_config = with_examples(
+        {
+            "effective_from": "2024-09-02",
+            "effective_to": "2025-02-03",
+            "role": "social_worker",
+            "team": "ACIN1",
+            "fte": 1.0,
+            "employment_type": "permanent",
+        }
+    )
+
     effective_from: date
     effective_to: date | None
     role: Role
@@ -112,6 +132,46 @@ class TermsRead(BaseModel):
 class WorkerRead(BaseModel):
     """A worker. ``role``, ``employment_type``, ``fte`` and ``team`` are the terms in force on the date
     asked for (a list's ``as_of``), else the latest terms; ``history`` has every dated segment."""
+
+    #: Amara after her move from ACIN1 to PC3 (the README's tour).
+    model_config = with_examples(
+        {
+            "id": "2fc34842-6c1e-4f0b-9d8a-3b5e7a1c9d20",
+            "external_id": "HR-1001",
+            "version": 2,
+            "display_name": "Amara Okafor",
+            "role": "social_worker",
+            "employment_type": "permanent",
+            "fte": 1.0,
+            "team": "PC3",
+            "start_date": "2024-09-02",
+            "end_date": None,
+            "leaving_reason": None,
+            "asye_start": "2024-09-02",
+            "asye_end": "2025-09-02",
+            "protected_development_pct": 10.0,
+            "swe_registration_number": "SW123456",
+            "swe_registration_expiry": "2025-04-30",
+            "history": [
+                {
+                    "effective_from": "2024-09-02",
+                    "effective_to": "2025-02-03",
+                    "role": "social_worker",
+                    "team": "ACIN1",
+                    "fte": 1.0,
+                    "employment_type": "permanent",
+                },
+                {
+                    "effective_from": "2025-02-03",
+                    "effective_to": None,
+                    "role": "social_worker",
+                    "team": "PC3",
+                    "fte": 1.0,
+                    "employment_type": "permanent",
+                },
+            ],
+        }
+    )
 
     id: uuid.UUID
     external_id: str
@@ -156,6 +216,18 @@ class WorkerRead(BaseModel):
 
 
 class ExpiringRegistration(BaseModel):
+    model_config = with_examples(
+        {
+            "worker_id": "2fc34842-6c1e-4f0b-9d8a-3b5e7a1c9d20",
+            "external_id": "HR-1001",
+            "display_name": "Amara Okafor",
+            "team": "PC3",
+            "swe_registration_number": "SW123456",
+            "swe_registration_expiry": "2025-04-30",
+            "days_remaining": 46,
+        }
+    )
+
     worker_id: uuid.UUID
     external_id: str
     display_name: str

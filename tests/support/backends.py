@@ -1,0 +1,38 @@
+"""A service running in-process on either database the project supports: PostgreSQL (production, and
+most tests) or a SQLite file (``make run``). Tests of behaviour the two databases could disagree on
+(SQLite keeps no timezone, say) run on both."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from steadfast_shared.db.migrations import upgrade
+from steadfast_shared.service import ServiceDefinition
+from steadfast_shared.testing import ServiceClient
+from steadfast_shared.testing.helpers import service_app
+
+BACKENDS = ("postgresql", "sqlite")
+
+
+@asynccontextmanager
+async def service_on(
+    backend: str,
+    definition: ServiceDefinition,
+    *,
+    make_database: Callable[[ServiceDefinition], Awaitable[str]],
+    service_settings: Callable[..., Any],
+    tmp_path: Path,
+    **overrides: Any,
+) -> AsyncIterator[ServiceClient]:
+    """``definition``'s service on a fresh, migrated database of ``backend`` (one of :data:`BACKENDS`)."""
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / f'{definition.name}.db'}"
+        await asyncio.to_thread(upgrade, definition.alembic_ini, url)
+    else:
+        url = await make_database(definition)
+    async with service_app(definition, service_settings(definition, url, **overrides)) as client:
+        yield client
