@@ -38,6 +38,7 @@ not answered (status and problem type).
     .venv/bin/python bench/bench_kpis_latency.py --sizes council --requests 50
     .venv/bin/python bench/bench_kpis_latency.py --sizes region --region 100 --profile
     .venv/bin/python bench/bench_kpis_latency.py --sizes council --concurrency 1 8 32
+    .venv/bin/python bench/bench_kpis_latency.py --keep-database --profile  # fill once, reuse after
 
 PostgreSQL: ``$STEADFAST_BENCH_POSTGRES_URL`` (default ``postgresql+asyncpg://postgres@127.0.0.1:5432/
 postgres``), a user that may CREATE DATABASE. Not part of ``make test``.
@@ -160,26 +161,79 @@ BARE = dataclasses.replace(definition, consumers=(), tasks=())
 # -- the data ---------------------------------------------------------------------------------------
 
 
-async def scratch_database() -> tuple[str, Callable[[], Awaitable[None]]]:
-    """A fresh PostgreSQL database migrated to head: its URL, and a coroutine function that drops it."""
+async def scratch_database(keep: str | None = None) -> tuple[str, Callable[[], Awaitable[None]], bool]:
+    """A PostgreSQL database migrated to head: its URL, a coroutine function that drops it (or, with
+    ``keep``, only lets it go), and whether it is already filled. Without ``keep`` the database is a new
+    one; with it, it is the database ``keep`` (created when missing), kept after the run so that a
+    later run with the same ``keep`` reuses its rows instead of filling it again."""
     server = os.environ.get("STEADFAST_BENCH_POSTGRES_URL") or DEFAULT_POSTGRES_URL
-    name = f"bench_kpis_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    name = keep or f"bench_kpis_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = create_async_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        exists = keep is not None and bool(
+            await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+        )
+        if not exists:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(server).set(database=name).render_as_string(hide_password=False)
 
     async def drop() -> None:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if keep is None:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
 
     try:
         await asyncio.to_thread(upgrade, definition.alembic_ini, url)
+        filled = exists and await _filled(url)
     except BaseException:
         await drop()
         raise
-    return url, drop
+    return url, drop, filled
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _filled(url: str) -> bool:
+    """Whether a kept database was filled to the end (the revision row is written last)."""
+    connection = await asyncpg.connect(_dsn(url))
+    try:
+        return bool(await connection.fetchval("SELECT count(*) FROM projection_revision"))
+    finally:
+        await connection.close()
+
+
+async def reused(url: str) -> dict[str, Any]:
+    """A kept database's rows, counted (nothing generated or copied), after analysing its tables (a
+    migration may have added an index since it was filled)."""
+    connection = await asyncpg.connect(_dsn(url))
+    try:
+        began = time.perf_counter()
+        await connection.execute("ANALYZE")
+        analyse_seconds = time.perf_counter() - began
+        rows = {}
+        for table in TABLES:  # the bench's own table names
+            rows[table] = int(await connection.fetchval(f"SELECT count(*) FROM {table}"))  # noqa: S608
+        size = await connection.fetchval("SELECT pg_database_size(current_database())")
+    finally:
+        await connection.close()
+    return {
+        "rows": rows,
+        "build_seconds": 0.0,
+        "copy_seconds": 0.0,
+        "analyse_seconds": analyse_seconds,
+        "database_mib": size / 2**20,
+        "reused": True,
+    }
+
+
+def kept_name(args_keep: bool, size: str, councils: int, seed: int) -> str | None:
+    """The kept database's name for a size (None: a new database, dropped at the end)."""
+    if not args_keep:
+        return None
+    return f"bench_kpis_{size}_{councils if size == 'region' else 1}_{seed}"
 
 
 def _copy_value(value: Any) -> Any:
@@ -189,8 +243,7 @@ def _copy_value(value: Any) -> Any:
 async def fill(url: str, councils: Iterable[metrics_data.Council]) -> dict[str, Any]:
     """Copy the councils' projection rows in, set the revision and the streams, analyse the tables
     (``build_seconds``: generating the records and their rows; ``copy_seconds``: the ``COPY``)."""
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn)
+    connection = await asyncpg.connect(_dsn(url))
     rows_by_table: dict[str, int] = dict.fromkeys(TABLES, 0)
     build_seconds = copy_seconds = 0.0
     try:
@@ -284,7 +337,11 @@ async def breakdown(client: ServiceClient, team: str, runs: int) -> dict[str, An
         began = time.perf_counter()
         compute_kpis(facts, document, AS_OF, team)
         team_computes.append(time.perf_counter() - began)
-        sizes = {f.name: len(getattr(facts, f.name)) for f in dataclasses.fields(facts) if f.name != "notes"}
+        sizes = {
+            f.name: len(getattr(facts, f.name))
+            for f in dataclasses.fields(facts)
+            if f.name not in ("notes", "memo")
+        }
         del facts
     return {
         "load": statistics.median(loads),
@@ -329,12 +386,18 @@ async def profiled(client: ServiceClient, team: str) -> str:
     )
 
 
-async def one_size(size: str, councils: int, requests: int, seed: int, profile: bool) -> dict[str, Any]:
-    url, drop = await scratch_database()
+async def one_size(
+    size: str, councils: int, requests: int, seed: int, profile: bool, keep: str | None
+) -> dict[str, Any]:
+    url, drop, filled = await scratch_database(keep)
     try:
         began = time.perf_counter()
-        loaded = await fill(
-            url, metrics_data.region(councils, seed) if size == "region" else [metrics_data.council(seed)]
+        loaded = (
+            await reused(url)
+            if filled
+            else await fill(
+                url, metrics_data.region(councils, seed) if size == "region" else [metrics_data.council(seed)]
+            )
         )
         load_seconds = time.perf_counter() - began
         settings = settings_for(url)
@@ -490,17 +553,27 @@ async def concurrent_level(
 
 
 async def one_size_concurrent(
-    size: str, councils: int, levels: list[int], warm_requests: int, cold_requests: int, seed: int
+    size: str,
+    councils: int,
+    levels: list[int],
+    warm_requests: int,
+    cold_requests: int,
+    seed: int,
+    keep: str | None,
 ) -> dict[str, Any]:
     """The size's data, the service in a uvicorn server of its own, and the clients in this process:
     at each level of concurrency, warm (the cached answer) then cold (each request empties the cache)."""
-    url, drop = await scratch_database()
+    url, drop, filled = await scratch_database(keep)
     results: list[dict[str, Any]] = []
     errors: dict[str, int] = {}
     try:
         began = time.perf_counter()
-        loaded = await fill(
-            url, metrics_data.region(councils, seed) if size == "region" else [metrics_data.council(seed)]
+        loaded = (
+            await reused(url)
+            if filled
+            else await fill(
+                url, metrics_data.region(councils, seed) if size == "region" else [metrics_data.council(seed)]
+            )
         )
         load_seconds = time.perf_counter() - began
         port = free_port()
@@ -596,6 +669,7 @@ def run_child(size: str, args: argparse.Namespace) -> dict[str, Any]:
         str(args.warm_requests),
         "--cold-requests",
         str(args.cold_requests),
+        *(["--keep-database"] if args.keep_database else []),
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -624,6 +698,12 @@ def main() -> None:
     )
     parser.add_argument("--warm-requests", type=int, default=400, help="warm requests at each concurrency")
     parser.add_argument("--cold-requests", type=int, default=64, help="cold requests at each concurrency")
+    parser.add_argument(
+        "--keep-database",
+        action="store_true",
+        help="keep each size's database (bench_kpis_<size>_<councils>_<seed>) after the run, and reuse it "
+        "when a run finds it filled: migrated to head and analysed, not filled again",
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -633,14 +713,23 @@ def main() -> None:
         return
     if args.one:
         configure_logging("WARNING", json=False)
+        keep = kept_name(args.keep_database, args.one, args.region, args.seed)
         if args.concurrency:
             result = asyncio.run(
                 one_size_concurrent(
-                    args.one, args.region, args.concurrency, args.warm_requests, args.cold_requests, args.seed
+                    args.one,
+                    args.region,
+                    args.concurrency,
+                    args.warm_requests,
+                    args.cold_requests,
+                    args.seed,
+                    keep,
                 )
             )
         else:
-            result = asyncio.run(one_size(args.one, args.region, args.requests, args.seed, args.profile))
+            result = asyncio.run(
+                one_size(args.one, args.region, args.requests, args.seed, args.profile, keep)
+            )
         print(json.dumps(result))
         return
 
@@ -652,7 +741,9 @@ def main() -> None:
         rows = sum(loaded["rows"].values())
         label = "a council" if size == "council" else f"a region of {r['councils']} councils"
         print(
-            f"\n{label}: {rows:,} projection rows ({loaded['database_mib']:,.0f} MiB) loaded in "
+            f"\n{label}: {rows:,} projection rows ({loaded['database_mib']:,.0f} MiB) "
+            + ("reused (kept from an earlier run), " if loaded.get("reused") else "")
+            + f"loaded in "
             f"{r['load_seconds']:.1f} s (build {loaded['build_seconds']:.1f} s, "
             f"COPY {loaded['copy_seconds']:.1f} s, "
             f"ANALYZE {loaded['analyse_seconds']:.1f} s)"

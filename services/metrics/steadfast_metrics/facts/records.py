@@ -188,3 +188,8 @@ class Facts:
     child_external_ids: Mapping[uuid.UUID, str] = field(default_factory=dict)
     #: Extra, loader-specific notes (unused by the engine).
     notes: Mapping[str, str] = field(default_factory=dict)
+    #: What the engine works out from these facts once and reuses for every answer over them (the
+    #: children of each team on a day, the caseloads of a day, each child's count of a KPI): the facts
+    #: are immutable, and a day's facts are cached and answer many teams. Not part of the facts: not
+    #: compared, not shown.
+    memo: dict[object, object] = field(default_factory=dict, init=False, compare=False, repr=False)

@@ -24,19 +24,25 @@ workers a child has had, and IRO visits between reviews.
 Per team, a child belongs to a team on a day when one of the child's allocations active that day is to a
 worker whose terms put them in the team that day (a child may belong to two teams). Visits and workers
 per child use ``as_of``; an assessment uses its completion date, a review its review date.
+
+Each KPI is worked out once per day's facts for every record it counts (:class:`Counted`: the child, the
+day its team is judged on, its value), and kept with the facts (``Facts.memo``, with the
+:class:`CaseIndex`); a team's answer then picks its records by the teams each one's child belongs to
+on its day, themselves worked out once. A day's facts answer the council and every team without
+rebuilding any of it.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
-from typing import Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from steadfast_metrics.facts.records import Allocation, Assessment, Episode, Facts, Worker
+from steadfast_metrics.facts.records import Allocation, Episode, Facts, Worker
 from steadfast_metrics.kpis.catalogue import KpiValue
 from steadfast_metrics.kpis.measures import Window, percentage
 from steadfast_metrics.strategy.document import VisitIntervals
@@ -65,8 +71,11 @@ def _by_child(records: Iterable[_R]) -> dict[uuid.UUID, list[_R]]:
     return grouped
 
 
+_V = TypeVar("_V")
+
+
 class CaseIndex:
-    """The casework facts grouped by child, read once per answer."""
+    """The casework facts grouped by child, read once per day's facts (:func:`case_index`)."""
 
     def __init__(self, facts: Facts) -> None:
         self.workers: dict[uuid.UUID, Worker] = {w.id: w for w in facts.workers}
@@ -94,10 +103,8 @@ class CaseIndex:
             self._teams[key] = terms.team if terms is not None else None
         return self._teams[key]
 
-    def in_team(self, child_id: uuid.UUID, team: str | None, day: date) -> bool:
-        """Whether the child is allocated on ``day`` to a worker of ``team`` (always, for no team)."""
-        if team is None:
-            return True
+    def teams_of_child(self, child_id: uuid.UUID, day: date) -> frozenset[str | None]:
+        """The teams of the workers the child is allocated to on ``day`` (remembered)."""
         key = (child_id, day)
         teams = self._child_teams.get(key)
         if teams is None:
@@ -106,7 +113,11 @@ class CaseIndex:
                 for a in self.allocations.get(child_id, ())
                 if active_on(a.start_date, a.end_date, day)
             )
-        return team in teams
+        return teams
+
+    def in_team(self, child_id: uuid.UUID, team: str | None, day: date) -> bool:
+        """Whether the child is allocated on ``day`` to a worker of ``team`` (always, for no team)."""
+        return team is None or team in self.teams_of_child(child_id, day)
 
     def children_with_episode(
         self, day: date, team: str | None, types: Sequence[EpisodeType] | None = None
@@ -121,6 +132,42 @@ class CaseIndex:
             )
             and self.in_team(child, team, day)
         ]
+
+
+def case_index(facts: Facts) -> CaseIndex:
+    """The facts' :class:`CaseIndex`, built once and kept with them."""
+    index = facts.memo.get(CaseIndex)
+    if not isinstance(index, CaseIndex):
+        index = facts.memo[CaseIndex] = CaseIndex(facts)
+    return index
+
+
+class Counted(Generic[_V]):
+    """The records one KPI counts on one day's facts, each with its child, the day the child's team is
+    judged on and the record's value; and, worked out the first time a team asks, the teams of each."""
+
+    def __init__(self, index: CaseIndex, records: list[tuple[uuid.UUID, date, _V]]) -> None:
+        self.index = index
+        self.records = records
+        self._with_teams: list[tuple[frozenset[str | None], _V]] | None = None
+
+    def values(self, team: str | None) -> list[_V]:
+        """The values of the records of ``team`` (every record, for no team)."""
+        if team is None:
+            return [value for _, _, value in self.records]
+        if self._with_teams is None:
+            teams_of = self.index.teams_of_child
+            self._with_teams = [(teams_of(child, day), value) for child, day, value in self.records]
+        return [value for teams, value in self._with_teams if team in teams]
+
+
+def _counted(facts: Facts, key: tuple[object, ...], count: Callable[[CaseIndex], list[Any]]) -> Counted[Any]:
+    """The facts' :class:`Counted` for ``key``, counted once and kept with them."""
+    counted = facts.memo.get(key)
+    if not isinstance(counted, Counted):
+        index = case_index(facts)
+        counted = facts.memo[key] = Counted(index, count(index))
+    return counted
 
 
 @dataclass(frozen=True)
@@ -187,28 +234,30 @@ def workers_in_run(allocations: Iterable[Allocation], first: date, last: date) -
     return workers
 
 
-def assessments_within_45_days_pct(
-    assessments: Iterable[Assessment], index: CaseIndex, window: Window, team: str | None
-) -> KpiValue:
-    completed = [
-        (a.start_date, a.completed_date)
-        for a in assessments
-        if a.completed_date is not None
-        and a.completed_date in window
-        and index.in_team(a.child_id, team, a.completed_date)
-    ]
-    within = sum(1 for start, done in completed if assessment_in_time(start, done))
-    return percentage("assessments_within_45_days_pct", within, len(completed))
+def assessments_within_45_days_pct(facts: Facts, window: Window, team: str | None) -> KpiValue:
+    def count(_: CaseIndex) -> list[tuple[uuid.UUID, date, bool]]:
+        return [
+            (a.child_id, a.completed_date, assessment_in_time(a.start_date, a.completed_date))
+            for a in facts.assessments
+            if a.completed_date is not None and a.completed_date in window
+        ]
+
+    in_time = _counted(facts, ("assessments", window), count).values(team)
+    return percentage("assessments_within_45_days_pct", sum(in_time), len(in_time))
 
 
 def statutory_visits_in_time_pct(
-    index: CaseIndex, as_of: date, team: str | None, intervals: VisitIntervals
+    facts: Facts, as_of: date, team: str | None, intervals: VisitIntervals
 ) -> KpiValue:
-    children = index.children_with_episode(as_of, team, VISITED_EPISODES)
-    in_time = sum(
-        1 for child in children if all(due.in_time for due in visits_due(index, child, as_of, intervals))
-    )
-    return percentage("statutory_visits_in_time_pct", in_time, len(children))
+    def count(index: CaseIndex) -> list[tuple[uuid.UUID, date, bool]]:
+        return [
+            (child, as_of, all(due.in_time for due in visits_due(index, child, as_of, intervals)))
+            for child in index.children_with_episode(as_of, None, VISITED_EPISODES)
+        ]
+
+    key = ("visits", as_of, intervals.cp_working_days, intervals.cla_days)
+    in_time = _counted(facts, key, count).values(team)
+    return percentage("statutory_visits_in_time_pct", sum(in_time), len(in_time))
 
 
 def worker_counts(index: CaseIndex, as_of: date, team: str | None) -> dict[uuid.UUID, tuple[date, int]]:
@@ -221,8 +270,11 @@ def worker_counts(index: CaseIndex, as_of: date, team: str | None) -> dict[uuid.
     return counts
 
 
-def children_with_at_most_3_workers_pct(index: CaseIndex, as_of: date, team: str | None) -> KpiValue:
-    counts = [n for _, n in worker_counts(index, as_of, team).values()]
+def children_with_at_most_3_workers_pct(facts: Facts, as_of: date, team: str | None) -> KpiValue:
+    def count(index: CaseIndex) -> list[tuple[uuid.UUID, date, int]]:
+        return [(child, as_of, n) for child, (_, n) in worker_counts(index, as_of, None).items()]
+
+    counts: list[int] = _counted(facts, ("workers", as_of), count).values(team)
     buckets = Counter("4+" if n >= 4 else str(n) for n in counts)
     return percentage(
         "children_with_at_most_3_workers_pct",
@@ -232,13 +284,15 @@ def children_with_at_most_3_workers_pct(index: CaseIndex, as_of: date, team: str
     )
 
 
-def iro_midway_visit_pct(index: CaseIndex, window: Window, team: str | None) -> KpiValue:
-    eligible = visited = 0
-    for child, dates in index.review_dates.items():
-        for previous, review in pairwise(dates):
-            if review not in window or not index.in_team(child, team, review):
-                continue
-            eligible += 1
-            if any(previous < d < review for d in index.iro_visit_dates.get(child, ())):
-                visited += 1
-    return percentage("iro_midway_visit_pct", visited, eligible)
+def iro_midway_visit_pct(facts: Facts, window: Window, team: str | None) -> KpiValue:
+    def count(index: CaseIndex) -> list[tuple[uuid.UUID, date, bool]]:
+        reviews = []
+        for child, dates in index.review_dates.items():
+            for previous, review in pairwise(dates):
+                if review in window:
+                    visits = index.iro_visit_dates.get(child, ())
+                    reviews.append((child, review, any(previous < d < review for d in visits)))
+        return reviews
+
+    visited = _counted(facts, ("iro", window), count).values(team)
+    return percentage("iro_midway_visit_pct", sum(visited), len(visited))

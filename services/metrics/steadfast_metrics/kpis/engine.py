@@ -80,10 +80,6 @@ class _Answer:
         return workforce.staff_on(self.facts, self.strategy, self.as_of, self.team)
 
     @cached_property
-    def cases(self) -> casework.CaseIndex:
-        return casework.CaseIndex(self.facts)
-
-    @cached_property
     def full_audits(self) -> list[Audit]:
         return audits.full_audits(self.facts.audits, self.window, self.team)
 
@@ -104,15 +100,15 @@ _MEASURES: dict[str, Callable[[_Answer], KpiValue]] = {
     "audits_inadequate_pct": lambda a: audits.audits_inadequate_pct(a.full_audits),
     "audits_contact_good_or_better_pct": lambda a: audits.audits_contact_good_or_better_pct(a.full_audits),
     "assessments_within_45_days_pct": lambda a: casework.assessments_within_45_days_pct(
-        a.facts.assessments, a.cases, a.window, a.team
+        a.facts, a.window, a.team
     ),
     "statutory_visits_in_time_pct": lambda a: casework.statutory_visits_in_time_pct(
-        a.cases, a.as_of, a.team, a.strategy.visit_intervals
+        a.facts, a.as_of, a.team, a.strategy.visit_intervals
     ),
     "children_with_at_most_3_workers_pct": lambda a: casework.children_with_at_most_3_workers_pct(
-        a.cases, a.as_of, a.team
+        a.facts, a.as_of, a.team
     ),
-    "iro_midway_visit_pct": lambda a: casework.iro_midway_visit_pct(a.cases, a.window, a.team),
+    "iro_midway_visit_pct": lambda a: casework.iro_midway_visit_pct(a.facts, a.window, a.team),
     "agency_rate": lambda a: workforce.agency_rate(a.staff),
     "vacancy_rate": lambda a: workforce.vacancy_rate(
         a.staff, a.facts.posts, a.facts.workers, a.as_of, a.team

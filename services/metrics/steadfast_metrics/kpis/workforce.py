@@ -110,9 +110,18 @@ def caseloads_on(allocations: Iterable[Allocation], day: date) -> dict[uuid.UUID
     return {worker_id: len(held) for worker_id, held in children.items()}
 
 
+def _caseloads(facts: Facts, day: date) -> dict[uuid.UUID, int]:
+    """:func:`caseloads_on` the facts' allocations, counted once per day and kept with the facts."""
+    key = ("caseloads", day)
+    caseloads = facts.memo.get(key)
+    if not isinstance(caseloads, dict):
+        caseloads = facts.memo[key] = caseloads_on(facts.allocations, day)
+    return caseloads
+
+
 def staff_on(facts: Facts, strategy: StrategyDocument, day: date, team: str | None = None) -> list[OnDuty]:
     """The workers in post on ``day`` (those of ``team`` when given), in the order of ``facts``."""
-    caseloads = caseloads_on(facts.allocations, day)
+    caseloads = _caseloads(facts, day)
     weighting = CaseloadWeighting.of(strategy)
     staff = []
     for worker in facts.workers:
