@@ -30,48 +30,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import dataclasses
 import os
-import signal
-import sqlite3
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
-import httpx
-from sqlalchemy.engine import make_url
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench.system, the e2e council
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the end-to-end test's council generator
+from bench.system import APPLIED, PRODUCERS, UNPUBLISHED, System, running_system, wait_for
+from tests.e2e.council import Council, build_council
 
-from steadfast_audit.bootstrap import definition as audit  # noqa: E402
-from steadfast_caseload.bootstrap import definition as caseload  # noqa: E402
-from steadfast_metrics.bootstrap import definition as metrics  # noqa: E402
-from steadfast_shared.embedded.broker import port_is_free  # noqa: E402
-from steadfast_shared.embedded.runner import BROKER_PORT_ENV, PORT_OFFSET_ENV, VAR_DIR_ENV, token  # noqa: E402
-from steadfast_staff.bootstrap import definition as staff  # noqa: E402
-from tests.e2e.council import Council, build_council  # noqa: E402
-
-DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-SERVICES = (staff, caseload, audit, metrics)
-PRODUCERS = ("staff", "caseload", "audit")
 CASELOAD_FILES = ("children", "allocations", "assessments", "visits", "reviews", "iro_visits")
 #: The council's record lists (each a CSV extract): the fields of ``Council``.
 RECORDS = tuple(f.name for f in dataclasses.fields(Council))
 ID_COLUMNS = ("external_id", "child_external_id", "worker_external_id")
-#: The outbox rows a producer's relay has not yet published.
-UNPUBLISHED = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
-#: The events the metrics projections consumer has applied (its tracking rows).
-APPLIED = "SELECT count(*) FROM processed_events WHERE consumer = 'metrics-projections'"
 
 
 def council_copies(copies: int) -> Council:
@@ -91,190 +66,62 @@ def council_copies(copies: int) -> Council:
     return scaled
 
 
-@dataclass
-class Databases:
-    """Where each service keeps its data: SQLite files in the var folder, or scratch PostgreSQL databases."""
-
-    backend: str
-    var_dir: Path
-    names: dict[str, str]
-
-    @classmethod
-    async def make(cls, backend: str, var_dir: Path) -> Databases:
-        names = {}
-        if backend == "postgresql":
-            admin = await asyncpg.connect(_dsn("postgres"))
-            try:
-                for service in SERVICES:
-                    names[service.name] = f"bench_settle_{service.name}_{uuid.uuid4().hex[:6]}"
-                    await admin.execute(f'CREATE DATABASE "{names[service.name]}"')
-            finally:
-                await admin.close()
-        return cls(backend, var_dir, names)
-
-    def environment(self) -> dict[str, str]:
-        if self.backend != "postgresql":
-            return {}
-        server = os.environ.get("STEADFAST_BENCH_POSTGRES_URL") or DEFAULT_POSTGRES_URL
-        return {
-            f"{s.env_prefix}DATABASE_URL": make_url(server)
-            .set(database=self.names[s.name])
-            .render_as_string(hide_password=False)
-            for s in SERVICES
-        }
-
-    async def count(self, service: str, sql: str) -> int:
-        if self.backend == "postgresql":
-            connection = await asyncpg.connect(_dsn(self.names[service]))
-            try:
-                return int(await connection.fetchval(sql))
-            finally:
-                await connection.close()
-        path = self.var_dir / "data" / f"{service}.db"
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
-            return int(db.execute(sql).fetchone()[0])
-
-    async def drop(self) -> None:
-        if not self.names:
-            return
-        admin = await asyncpg.connect(_dsn("postgres"))
-        try:
-            for name in self.names.values():
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
-def _dsn(database: str) -> str:
-    url = make_url(os.environ.get("STEADFAST_BENCH_POSTGRES_URL") or DEFAULT_POSTGRES_URL)
-    return url.set(drivername="postgresql", database=database).render_as_string(hide_password=False)
-
-
-def free_ports() -> tuple[int, int]:
-    """A broker port and a port offset with every service's port free (below the ephemeral range)."""
-    for broker in range(21_000, 31_000, 97):
-        offset = broker + 1 - min(s.port for s in SERVICES)
-        if all(port_is_free(p) for p in [broker, *(s.port + offset for s in SERVICES)]):
-            return broker, offset
-    raise SystemExit("no free ports")
-
-
-async def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> float:
-    began = time.perf_counter()
-    while True:
-        if await check():
-            return time.perf_counter() - began
-        if time.perf_counter() - began > timeout:
-            raise SystemExit(f"{what}: not within {timeout:.0f} s")
-        await asyncio.sleep(interval)
-
-
 async def one_run(backend: str, council: Council) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="bench-settle-") as tmp:
-        var_dir = Path(tmp)
-        databases = await Databases.make(backend, var_dir)
-        broker, offset = free_ports()
-        env = {
-            **os.environ,
-            **databases.environment(),
-            VAR_DIR_ENV: str(var_dir),
-            PORT_OFFSET_ENV: str(offset),
-            BROKER_PORT_ENV: str(broker),
-        }
-        runner = subprocess.Popen(  # noqa: ASYNC220 (started once, before anything is timed)
-            [sys.executable, "-m", "steadfast_shared.embedded.runner", "run"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            cwd=ROOT,
+    async with running_system(backend) as system:
+        return await measure(backend, council, system)
+
+
+async def measure(backend: str, council: Council, system: System) -> dict[str, Any]:
+    url, http, databases = system.url, system.http, system.databases
+    imports: list[tuple[str, float, int]] = []
+
+    async def post(service: str, kind: str) -> None:
+        body = council.csv(kind).encode()
+        began = time.perf_counter()
+        answer = await http.post(
+            f"{url[service]}/v1/imports/{'children' if kind == 'episodes' else kind}?mode=atomic",
+            content=body,
+            headers={"Content-Type": "text/csv"},
         )
-        try:
-            return await measure(backend, council, databases, offset, token(env), runner)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(runner.pid, signal.SIGTERM)
-            try:
-                runner.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(runner.pid, signal.SIGKILL)
-                runner.wait()
-            await databases.drop()
+        seconds = time.perf_counter() - began
+        if answer.status_code != 200 or answer.json()["counts"]["rejected"]:
+            raise SystemExit(f"{service} {kind}: {answer.status_code} {answer.text[:1000]}")
+        imports.append((kind, seconds, body.count(b"\n") - 1))
 
+    await post("staff", "workers")
+    workers = len(council.workers)
 
-async def measure(
-    backend: str,
-    council: Council,
-    databases: Databases,
-    offset: int,
-    bearer: str,
-    runner: subprocess.Popen[bytes],
-) -> dict[str, Any]:
-    url = {s.name: f"http://127.0.0.1:{s.port + offset}" for s in SERVICES}
-    headers = {"Authorization": f"Bearer {bearer}"}
-    async with httpx.AsyncClient(headers=headers, timeout=600) as http:
+    async def directories_complete() -> bool:
+        held = [
+            await databases.count(s, "SELECT count(*) FROM directory_workers") for s in ("caseload", "audit")
+        ]
+        return held == [workers, workers]
 
-        async def ready() -> bool:
-            if runner.poll() is not None:
-                raise SystemExit(f"the runner exited ({runner.returncode})")
-            for service_url in url.values():
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get(f"{service_url}/readyz")).status_code == 200:
-                        continue
-                return False
-            return True
+    directory_wait = await wait_for(directories_complete, 120, "the worker directories", interval=0.1)
+    for kind in CASELOAD_FILES:
+        await post("caseload", kind)
+    await post("audit", "audits")
+    imported_at = time.perf_counter()
 
-        await wait_for(ready, 180, "the services ready", interval=0.5)
-        imports: list[tuple[str, float, int]] = []
+    async def expected() -> int:
+        return sum([await databases.count(s, "SELECT count(*) FROM outbox") for s in PRODUCERS])
 
-        async def post(service: str, kind: str) -> None:
-            body = council.csv(kind).encode()
-            began = time.perf_counter()
-            answer = await http.post(
-                f"{url[service]}/v1/imports/{'children' if kind == 'episodes' else kind}?mode=atomic",
-                content=body,
-                headers={"Content-Type": "text/csv"},
-            )
-            seconds = time.perf_counter() - began
-            if answer.status_code != 200 or answer.json()["counts"]["rejected"]:
-                raise SystemExit(f"{service} {kind}: {answer.status_code} {answer.text[:1000]}")
-            imports.append((kind, seconds, body.count(b"\n") - 1))
+    async def settled() -> bool:
+        applied = await databases.count("metrics", APPLIED)
+        return applied >= await expected()
 
-        await post("staff", "workers")
-        workers = len(council.workers)
+    async def published() -> bool:
+        waiting = [await databases.count(s, UNPUBLISHED) for s in PRODUCERS]
+        return sum(waiting) == 0
 
-        async def directories_complete() -> bool:
-            held = [
-                await databases.count(s, "SELECT count(*) FROM directory_workers")
-                for s in ("caseload", "audit")
-            ]
-            return held == [workers, workers]
-
-        directory_wait = await wait_for(directories_complete, 120, "the worker directories", interval=0.1)
-        for kind in CASELOAD_FILES:
-            await post("caseload", kind)
-        await post("audit", "audits")
-        imported_at = time.perf_counter()
-
-        async def expected() -> int:
-            return sum([await databases.count(s, "SELECT count(*) FROM outbox") for s in PRODUCERS])
-
-        async def settled() -> bool:
-            applied = await databases.count("metrics", APPLIED)
-            return applied >= await expected()
-
-        async def published() -> bool:
-            waiting = [await databases.count(s, UNPUBLISHED) for s in PRODUCERS]
-            return sum(waiting) == 0
-
-        published_after = await wait_for(published, 1800, "the outboxes published", interval=0.05)
-        await wait_for(settled, 1800, "the metrics service settled", interval=0.05)
-        settle = time.perf_counter() - imported_at
-        events = await expected()
-        answer = (await http.get(f"{url['metrics']}/v1/kpis?as_of=2015-03-02")).json()
-        sources = {s["topic"]: s["events_applied"] for s in answer["freshness"]["sources"]}
-        if sum(sources.values()) != events:
-            raise SystemExit(f"GET /v1/kpis counts {sources} events applied, not {events}")
+    published_after = await wait_for(published, 1800, "the outboxes published", interval=0.05)
+    await wait_for(settled, 1800, "the metrics service settled", interval=0.05)
+    settle = time.perf_counter() - imported_at
+    events = await expected()
+    answer = (await http.get(f"{url['metrics']}/v1/kpis?as_of=2015-03-02")).json()
+    sources = {s["topic"]: s["events_applied"] for s in answer["freshness"]["sources"]}
+    if sum(sources.values()) != events:
+        raise SystemExit(f"GET /v1/kpis counts {sources} events applied, not {events}")
     import_seconds = sum(seconds for _, seconds, _ in imports)
     rows = sum(n for _, _, n in imports)
     return {

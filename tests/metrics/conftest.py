@@ -7,7 +7,8 @@ itself never imports them.
 - ``metrics``: the service running in-process (its projections consumer included) on a fresh database,
   reading staff, caseload and audit topics of its own, so no other test's events reach it.
 - ``projections``: a fresh migrated database alone (no broker), for applying events through
-  :func:`steadfast_metrics.facts.projector.apply_event` directly.
+  :func:`steadfast_metrics.facts.projector.apply_event` directly (the mapping alone needs no database:
+  `test_projection_mapping.py`).
 """
 
 from __future__ import annotations

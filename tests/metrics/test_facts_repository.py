@@ -3,10 +3,15 @@ from the loaded facts as from every fact there is, for the council and for each 
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+import pytest_asyncio
 from pydantic import BaseModel
 
 from steadfast_audit.events import AuditData, AuditRecorded
@@ -26,11 +31,13 @@ from steadfast_caseload.events import (
     VisitData,
     VisitRecorded,
 )
+from steadfast_metrics.bootstrap import definition
 from steadfast_metrics.facts.records import (
     SURVEY_FACTORS,
     Allocation,
     Assessment,
     Audit,
+    CurrentRun,
     Episode,
     Facts,
     Holding,
@@ -43,9 +50,12 @@ from steadfast_metrics.facts.records import (
     Visit,
     Worker,
 )
+from steadfast_metrics.kpis.casework import CaseIndex, worker_counts
 from steadfast_metrics.kpis.engine import compute_kpis
 from steadfast_metrics.strategy.document import SLOUGH_2014_17
 from steadfast_shared.codes import AuditType, EmploymentType, EpisodeType, Grade, Role, VisitType
+from steadfast_shared.db import create_database
+from steadfast_shared.db.migrations import upgrade
 from steadfast_shared.events import CloudEvent
 from steadfast_staff.events import (
     ExitSurveyData,
@@ -84,6 +94,24 @@ AS_OF = date(2015, 3, 2)
 WINDOW_FIRST = AS_OF - timedelta(days=181)
 
 
+@pytest_asyncio.fixture(loop_scope="session", params=["postgresql", "sqlite"])
+async def projections(
+    request: pytest.FixtureRequest, make_database: Callable[..., Awaitable[str]], tmp_path: Path
+) -> AsyncIterator[Projections]:
+    """The projections on PostgreSQL and on SQLite (the embedded default): the loader counts runs
+    where the rows are, in SQL both must answer alike."""
+    if request.param == "postgresql":
+        url = await make_database(definition)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'metrics.db'}"
+        await asyncio.to_thread(upgrade, definition.alembic_ini, url)
+    database = create_database(url, pool_size=2)
+    try:
+        yield Projections(database)
+    finally:
+        await database.dispose()
+
+
 async def test_the_loader_leaves_out_what_cannot_matter_on_the_day(projections: Projections) -> None:
     in_post, left_last_year, left_long_ago, not_yet = new_id(), new_id(), new_id(), new_id()
     open_case, closed_case, assessed, reviewed = new_id(), new_id(), new_id(), new_id()
@@ -101,7 +129,8 @@ async def test_the_loader_leaves_out_what_cannot_matter_on_the_day(projections: 
         event(PostEstablished, established),
         event(PostEstablished, gone),
         *(event(StudentPlacementRecorded, p) for p in (this_year, last_year, next_year)),
-        # A child with an open episode: every allocation since the first, every episode up to as_of.
+        # A child with an open episode: its active episode and allocation, and its current run (from the
+        # first episode, which the second touches) counted with its two workers up to as_of.
         event(EpisodeRecorded, episode(open_case, EpisodeType.cin, date(2012, 1, 2), date(2013, 1, 7))),
         event(EpisodeRecorded, episode(open_case, EpisodeType.cp, date(2013, 1, 7))),
         event(EpisodeRecorded, episode(open_case, EpisodeType.cla, date(2015, 3, 3))),
@@ -118,6 +147,7 @@ async def test_the_loader_leaves_out_what_cannot_matter_on_the_day(projections: 
         event(VisitRecorded, visit(closed_case, date(2013, 5, 6), VisitType.cin)),
         # An assessment completed in the window, one completed before it, one still open.
         event(AllocationStarted, allocation(assessed, left_long_ago, date(2013, 1, 7), date(2014, 9, 1))),
+        event(AllocationStarted, allocation(assessed, in_post, date(2014, 9, 1), date(2014, 11, 3))),
         event(AllocationStarted, allocation(assessed, left_last_year, date(2014, 1, 6), date(2014, 3, 3))),
         event(AssessmentRecorded, assessment(assessed, date(2014, 8, 11), date(2014, 10, 13))),
         event(AssessmentRecorded, assessment(assessed, date(2014, 6, 2), date(2014, 8, 29))),
@@ -131,6 +161,7 @@ async def test_the_loader_leaves_out_what_cannot_matter_on_the_day(projections: 
         event(IroVisitRecorded, iro_visit(reviewed, date(2014, 9, 1))),
         event(AllocationStarted, allocation(reviewed, left_long_ago, date(2013, 1, 7), date(2014, 2, 28))),
         event(AllocationStarted, allocation(reviewed, in_post, date(2014, 2, 28), date(2014, 6, 3))),
+        event(AllocationStarted, allocation(reviewed, in_post, date(2014, 11, 3), date(2014, 12, 2))),
         # Audits in and out of the window, surveys in the window, the previous one and before.
         event(AuditRecorded, in_window := audit(completed_date=WINDOW_FIRST)),
         event(AuditRecorded, audit(completed_date=WINDOW_FIRST - timedelta(days=1))),
@@ -147,15 +178,15 @@ async def test_the_loader_leaves_out_what_cannot_matter_on_the_day(projections: 
     assert {w.id for w in facts.workers} == {in_post, left_last_year}
     assert [p.id for p in facts.posts] == [established.id]
     assert [p.id for p in facts.placements] == [this_year.id]
-    assert set(facts.episodes) == {
-        Episode(open_case, EpisodeType.cin, date(2012, 1, 2), date(2013, 1, 7)),
-        Episode(open_case, EpisodeType.cp, date(2013, 1, 7), None),
-    }
+    assert set(facts.episodes) == {Episode(open_case, EpisodeType.cp, date(2013, 1, 7), None)}
+    assert facts.runs_as_of == AS_OF
+    assert list(facts.current_runs) == [CurrentRun(open_case, date(2012, 1, 2), 2)]
+    # Active on as_of (caseloads, teams), on the assessment's completion day, on a day of the window for
+    # the reviewed child (the team on its review day); not the open case's history (counted in its run).
     assert set(facts.allocations) == {
-        Allocation(open_case, left_long_ago, date(2012, 1, 2), date(2013, 6, 3)),
         Allocation(open_case, in_post, date(2013, 6, 3), None),
-        Allocation(assessed, left_long_ago, date(2013, 1, 7), date(2014, 9, 1)),
-        Allocation(reviewed, in_post, date(2014, 2, 28), date(2014, 6, 3)),
+        Allocation(assessed, in_post, date(2014, 9, 1), date(2014, 11, 3)),
+        Allocation(reviewed, in_post, date(2014, 11, 3), date(2014, 12, 2)),
     }
     assert set(facts.visits) == {
         Visit(open_case, date(2015, 2, 2), VisitType.cp),
@@ -166,6 +197,38 @@ async def test_the_loader_leaves_out_what_cannot_matter_on_the_day(projections: 
     assert list(facts.iro_visits) == [IroVisit(reviewed, date(2014, 9, 1))]
     assert [a.id for a in facts.audits] == [in_window.audit_id]
     assert [s.scores for s in facts.surveys] == [{"place": 3}, {"place": 5}]
+
+
+async def test_the_loader_counts_each_current_run_as_the_engine_does(projections: Projections) -> None:
+    overlapping, gap, unallocated = new_id(), new_id(), new_id()
+    w1, w2, w3 = new_id(), new_id(), new_id()
+    await projections.apply(
+        # An episode inside an earlier one ends before the next starts; the earlier one touches it: the
+        # run starts with the first. Two episodes active. An allocation ending on the run's first day
+        # has no day in it; one worker twice is one worker; an allocation after as_of does not count.
+        event(EpisodeRecorded, episode(overlapping, EpisodeType.cin, date(2010, 1, 4), date(2012, 1, 2))),
+        event(EpisodeRecorded, episode(overlapping, EpisodeType.cp, date(2011, 6, 1), date(2011, 7, 1))),
+        event(EpisodeRecorded, episode(overlapping, EpisodeType.cin, date(2012, 1, 2))),
+        event(EpisodeRecorded, episode(overlapping, EpisodeType.cp, date(2014, 5, 5))),
+        event(AllocationStarted, allocation(overlapping, w1, date(2009, 1, 5), date(2010, 1, 4))),
+        event(AllocationStarted, allocation(overlapping, w2, date(2011, 1, 3), date(2011, 2, 7))),
+        event(AllocationStarted, allocation(overlapping, w2, date(2013, 1, 7))),
+        event(AllocationStarted, allocation(overlapping, w3, date(2015, 3, 3))),
+        # A day without an episode: the run starts after it.
+        event(EpisodeRecorded, episode(gap, EpisodeType.cin, date(2012, 1, 2), date(2013, 1, 7))),
+        event(EpisodeRecorded, episode(gap, EpisodeType.cp, date(2013, 1, 8))),
+        event(AllocationStarted, allocation(gap, w1, date(2012, 6, 4), date(2013, 1, 8))),
+        event(AllocationStarted, allocation(gap, w3, date(2012, 6, 4), date(2013, 1, 9))),
+        # Two open episodes, no allocation: a run with no worker.
+        event(EpisodeRecorded, episode(unallocated, EpisodeType.cin, date(2011, 1, 3))),
+        event(EpisodeRecorded, episode(unallocated, EpisodeType.cla, date(2014, 1, 6))),
+    )
+    facts = await projections.load(AS_OF, 182)
+    assert {r.child_id: (r.start_date, r.workers) for r in facts.current_runs} == {
+        overlapping: (date(2010, 1, 4), 1),
+        gap: (date(2013, 1, 8), 1),
+        unallocated: (date(2011, 1, 3), 0),
+    }
 
 
 # -- the engine's answer does not depend on what the loader left out --------------------------------
@@ -430,6 +493,9 @@ async def test_the_engine_answers_the_same_from_the_loaded_facts_as_from_every_f
         for as_of in days:
             loaded = await projections.load(as_of, window_days)
             assert len(loaded.allocations) <= len(everything.allocations)
+            # The runs counted in SQL are the engine's own, child by child.
+            runs = {r.child_id: (r.start_date, r.workers) for r in loaded.current_runs}
+            assert runs == worker_counts(CaseIndex(everything), as_of, None), (as_of, window_days)
             for team in (None, *TEAMS):
                 want = compute_kpis(everything, strategy, as_of, team)
                 got = compute_kpis(loaded, strategy, as_of, team)

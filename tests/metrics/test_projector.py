@@ -26,8 +26,8 @@ from steadfast_caseload.events import (
     ReviewRecorded,
     VisitRecorded,
 )
+from steadfast_metrics.facts.mapping import APPLIERS, IGNORED_TYPES, stream_topic
 from steadfast_metrics.facts.models import FactPlacement
-from steadfast_metrics.facts.projector import APPLIERS, IGNORED_TYPES, stream_topic
 from steadfast_metrics.facts.records import (
     Allocation,
     Assessment,

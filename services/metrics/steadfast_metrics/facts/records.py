@@ -102,6 +102,17 @@ class Allocation:
 
 
 @dataclass(frozen=True)
+class CurrentRun:
+    """A child's current continuous run of episodes on a day, as the loader counted it where the rows
+    are: the run's first day and the number of distinct workers allocated to the child on at least one
+    day of ``[start_date, day]`` (the rules of :mod:`steadfast_metrics.kpis.casework`)."""
+
+    child_id: uuid.UUID
+    start_date: date
+    workers: int
+
+
+@dataclass(frozen=True)
 class Assessment:
     child_id: uuid.UUID
     start_date: date
@@ -186,6 +197,12 @@ class Facts:
     surveys: Sequence[SurveyReturn] = ()
     #: The source system's id of each child (for the watch lists; unused by the engine).
     child_external_ids: Mapping[uuid.UUID, str] = field(default_factory=dict)
+    #: The current run of each child with an episode active on ``runs_as_of``, counted by the loader;
+    #: on that day the engine takes the runs and their workers from here instead of working them out
+    #: from ``episodes`` and ``allocations`` (which then need not hold the children's whole histories).
+    #: None (facts built by hand): the engine works them out.
+    runs_as_of: date | None = None
+    current_runs: Sequence[CurrentRun] = ()
     #: Extra, loader-specific notes (unused by the engine).
     notes: Mapping[str, str] = field(default_factory=dict)
     #: What the engine works out from these facts once and reuses for every answer over them (the

@@ -82,6 +82,9 @@ class CaseIndex:
         self._teams: dict[tuple[uuid.UUID, date], str | None] = {}
         self._child_teams: dict[tuple[uuid.UUID, date], frozenset[str | None]] = {}
         self.allocations = _by_child(facts.allocations)
+        #: The loader's current runs (start, workers) per child, on ``runs_as_of``.
+        self.runs_as_of = facts.runs_as_of
+        self.runs = {run.child_id: (run.start_date, run.workers) for run in facts.current_runs}
         self.episodes = _by_child(facts.episodes)
         self.visit_dates: dict[uuid.UUID, list[date]] = defaultdict(list)
         for visit in facts.visits:
@@ -263,6 +266,10 @@ def statutory_visits_in_time_pct(
 def worker_counts(index: CaseIndex, as_of: date, team: str | None) -> dict[uuid.UUID, tuple[date, int]]:
     """Per child with an active episode (of ``team``): the run's start and the workers in the run."""
     counts = {}
+    if index.runs_as_of == as_of:  # counted by the loader, where the rows are
+        for child in index.children_with_episode(as_of, team):
+            counts[child] = index.runs[child]
+        return counts
     for child in index.children_with_episode(as_of, team):
         start = run_start(index.episodes[child], as_of)
         if start is not None:
