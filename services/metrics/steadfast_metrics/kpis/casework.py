@@ -81,6 +81,7 @@ class CaseIndex:
         self.workers: dict[uuid.UUID, Worker] = {w.id: w for w in facts.workers}
         self._teams: dict[tuple[uuid.UUID, date], str | None] = {}
         self._child_teams: dict[tuple[uuid.UUID, date], frozenset[str | None]] = {}
+        self._due: dict[tuple[EpisodeType, date, int, int], date] = {}
         self.allocations = _by_child(facts.allocations)
         #: The loader's current runs (start, workers) per child, on ``runs_as_of``.
         self.runs_as_of = facts.runs_as_of
@@ -96,6 +97,14 @@ class CaseIndex:
         self.iro_visit_dates: dict[uuid.UUID, list[date]] = defaultdict(list)
         for iro_visit in facts.iro_visits:
             self.iro_visit_dates[iro_visit.child_id].append(iro_visit.visit_date)
+
+    def due_date(self, episode_type: EpisodeType, reference: date, intervals: VisitIntervals) -> date:
+        """:func:`visit_due_date`, remembered: many children share a reference date."""
+        key = (episode_type, reference, intervals.cp_working_days, intervals.cla_days)
+        due = self._due.get(key)
+        if due is None:
+            due = self._due[key] = visit_due_date(episode_type, reference, intervals)
+        return due
 
     def team_of(self, worker_id: uuid.UUID, day: date) -> str | None:
         """The worker's team on ``day`` (remembered: thousands of allocations share a few workers)."""
@@ -207,7 +216,7 @@ def visits_due(
         if start is None:
             continue
         reference = visit_reference_date(start, index.visit_dates.get(child_id, ()), as_of)
-        due = visit_due_date(episode_type, reference, intervals)
+        due = index.due_date(episode_type, reference, intervals)
         dues.append(VisitDue(episode_type, reference, due, (as_of - due).days))
     return dues
 
