@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, Table, bindparam, cast, func, insert, update
+from sqlalchemy import ARRAY, Table, bindparam, cast, func, insert, text, update
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 #: Rows per ``COPY``: bounds the memory of one call (the rows are encoded before they are sent).
@@ -70,6 +71,14 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
         return
     columns = list(rows[0].keys())
     processors = _processors(table, columns, connection.dialect)
+    # A foreign key is checked by a trigger per row, through a cached plan (a primary key lookup). The
+    # sessions' ``plan_cache_mode=force_custom_plan`` (see ``steadfast_shared.db.engine``) would plan it
+    # again for every row, which doubles the cost of the COPY: let it keep its plan meanwhile.
+    previous = None
+    if table.foreign_keys:
+        previous = await driver.fetchval(
+            "SELECT current_setting('plan_cache_mode'), set_config('plan_cache_mode', 'auto', true)"
+        )
     for start in range(0, len(rows), COPY_ROWS):
         records = [
             tuple(process(row[name]) for process, name in zip(processors, columns, strict=True))
@@ -78,6 +87,8 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
         await driver.copy_records_to_table(
             table.name, records=records, columns=columns, schema_name=table.schema
         )
+    if previous is not None and previous != "auto":
+        await driver.execute("SELECT set_config('plan_cache_mode', $1, true)", previous)
 
 
 async def update_rows(
@@ -109,3 +120,67 @@ async def update_rows(
         .execution_options(synchronize_session=False)
     )
     await session.execute(statement, {f"b_{name}": [row[name] for row in rows] for name in columns})
+
+
+#: Rows a :class:`FillingTables` lets a transaction write before it first looks at the statistics.
+STATISTICS_FIRST = 2_000
+
+
+class FillingTables:
+    """Keeps PostgreSQL's statistics of tables that one long transaction fills (a bulk import) in step
+    with what it wrote, so that the planner's picture of them is not "empty" while they fill.
+
+    Without statistics (a fresh database, or a table that has grown many times over since its last
+    ``ANALYZE``) a batch's lookup ``child_id = ANY(...)`` of 500 keys is estimated to match nearly every
+    row, and planned as a sequential scan: each batch reads the whole table again, so an import's time
+    grows with the square of its file. :meth:`wrote` is told how many rows the transaction wrote; once
+    they pass a mark (2,000 rows, then each time four times as many) it reads the tables' row counts as
+    the planner knows them (``pg_class.reltuples``), and analyses each table that knows of fewer rows
+    than half of those written. ``ANALYZE`` inside the transaction counts the rows it has inserted (not
+    yet committed), and its statistics commit or roll back with it.
+
+    ``ANALYZE`` holds its lock (``SHARE UPDATE EXCLUSIVE``: it blocks no read or write, only another
+    ``ANALYZE`` or ``VACUUM`` of the table) to the end of the transaction, so it is taken ``NOWAIT`` in a
+    savepoint: when another transaction holds it (an import running beside this one), this one carries on
+    without. Elsewhere than PostgreSQL it does nothing.
+    """
+
+    def __init__(self, *tables: Table, first: int = STATISTICS_FIRST) -> None:
+        self.tables = tables
+        self.written = 0
+        self._mark = first
+        #: Each ANALYZE run, as (table name, rows written so far): for tests and benchmarks.
+        self.analysed: list[tuple[str, int]] = []
+
+    async def wrote(self, session: AsyncSession, rows: int) -> None:
+        self.written += rows
+        if self.written < self._mark:
+            return
+        self._mark = self.written * 4
+        connection = await session.connection()
+        if connection.dialect.name != "postgresql":
+            return
+        quoted = [connection.dialect.identifier_preparer.format_table(table) for table in self.tables]
+        known = (
+            (
+                await session.execute(
+                    text(
+                        "SELECT (SELECT c.reltuples FROM pg_class c WHERE c.oid = to_regclass(n)) "
+                        "FROM unnest(CAST(:names AS text[])) WITH ORDINALITY AS t (n, i) ORDER BY i"
+                    ),
+                    {"names": quoted},
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for table, name, reltuples in zip(self.tables, quoted, known, strict=True):
+            if reltuples is not None and reltuples >= self.written / 2:
+                continue
+            try:
+                async with session.begin_nested():
+                    await session.execute(text(f"LOCK TABLE {name} IN SHARE UPDATE EXCLUSIVE MODE NOWAIT"))
+                    await session.execute(text(f"ANALYZE {name}"))
+            except DBAPIError:
+                continue  # another transaction is analysing it: carry on with the statistics there are
+            self.analysed.append((table.name, self.written))

@@ -21,7 +21,8 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 from pydantic import BaseModel, Field, ValidationError
 
 from steadfast_shared.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from steadfast_shared.exports import is_formula
+from steadfast_shared.exports import FORMULA_TRIGGERS, is_formula
+from steadfast_shared.imports.fast import FastRows
 from steadfast_shared.imports.normalise import CellNormaliser, DateFormat, Normalisation
 from steadfast_shared.imports.reader import (
     BadRecord,
@@ -215,7 +216,11 @@ async def run_import(
     # Columns the row model does not name are dropped, unless it asks for them (``extra="allow"``).
     known = set(importer.row_model.model_fields)
     keep_extra = importer.row_model.model_config.get("extra") == "allow"
+    kept = [(i, c) for i, c in enumerate(columns) if keep_extra or c in known]
     normalise = CellNormaliser(importer.row_model, options.date_format, normalisation)
+    # The common row is read without the model's validation; any other goes to the model (see fast.py).
+    fast = None if keep_extra else FastRows.for_model(importer.row_model)
+    validate = importer.row_model.model_validate
     result = ImportResult(
         kind=importer.kind,
         mode=mode,
@@ -227,12 +232,13 @@ async def run_import(
         rejected=[],
         normalised=normalisation,
     )
+    tally = _Tally(result)
+    batch_rows: int = getattr(importer, "batch_rows", BATCH_ROWS)
     batch: list[ParsedRow[Any]] = []
     for record in records:
         if isinstance(record, BadRecord):
-            result.counts.rows += 1
-            _record(
-                result,
+            tally.rows += 1
+            tally.record(
                 RowError(
                     row=record.row,
                     line=record.line,
@@ -242,13 +248,12 @@ async def run_import(
                 ),
             )
             continue
-        cells = record.cells
-        if not any(cell.strip() for cell in cells):
+        cells = [cell.strip() for cell in record.cells]
+        if not any(cells):
             continue
-        result.counts.rows += 1
+        tally.rows += 1
         if len(cells) != len(columns):
-            _record(
-                result,
+            tally.record(
                 RowError(
                     row=record.row,
                     line=record.line,
@@ -258,23 +263,30 @@ async def run_import(
                 ),
             )
             continue
-        pairs = zip(columns, cells, strict=True)
-        raw = {c: (v.strip() or None) for c, v in pairs if keep_extra or c in known}
-        _report_formulas(result, record, raw)
-        raw = normalise(raw)
-        try:
-            parsed = importer.row_model.model_validate(raw)
-        except ValidationError as exc:
-            for error in _row_errors(record, exc, raw):
-                _record(result, error, count=False)
-            result.counts.rejected += 1
-            continue
+        raw = {c: cells[i] or None for i, c in kept}
+        for value in raw.values():
+            if value is not None and value[0] in FORMULA_TRIGGERS:
+                _report_formulas(result, record, raw)
+                break
+        parsed = None if fast is None else fast(raw)
+        if parsed is None:
+            raw = normalise(raw)
+            parsed = None if fast is None else fast(raw)
+        if parsed is None:
+            try:
+                parsed = validate(raw)
+            except ValidationError as exc:
+                for error in _row_errors(record, exc, raw):
+                    tally.record(error, count=False)
+                tally.rejected += 1
+                continue
         batch.append(ParsedRow(row=record.row, data=parsed, line=record.line))
-        if len(batch) >= BATCH_ROWS:
-            await _apply(uow, importer, batch, result)
+        if len(batch) >= batch_rows:
+            await _apply(uow, importer, batch, tally)
             batch = []
     if batch:
-        await _apply(uow, importer, batch, result)
+        await _apply(uow, importer, batch, tally)
+    tally.close()
     # Cell errors are found as rows are read, rule errors as each batch is applied: report in row order.
     result.rejected.sort(key=lambda e: e.row)
     if mode is ImportMode.atomic and result.counts.rejected:
@@ -285,17 +297,60 @@ async def run_import(
     return result
 
 
+class _Tally:
+    """The counts and listed outcomes of an import as it runs, in plain attributes (a pydantic model's
+    assignment costs more than the row's own work); :meth:`close` writes them to the result."""
+
+    def __init__(self, result: ImportResult) -> None:
+        self.result = result
+        self.rows = self.created = self.updated = self.unchanged = self.rejected = 0
+        self.truncated = False
+        self._lists: dict[str, list[Any]] = {
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+        }
+
+    def record(self, outcome: RowOutcome | RowError, *, count: bool = True) -> None:
+        if isinstance(outcome, RowError):
+            if count:
+                self.rejected += 1
+            target: list[Any] = self.result.rejected
+        else:
+            kind = outcome.outcome
+            if kind == "created":
+                self.created += 1
+            elif kind == "updated":
+                self.updated += 1
+            else:
+                self.unchanged += 1
+            target = self._lists[kind]
+        if len(target) < MAX_LISTED:
+            target.append(outcome)
+        else:
+            self.truncated = True
+
+    def close(self) -> None:
+        counts = self.result.counts
+        counts.rows, counts.created, counts.updated = self.rows, self.created, self.updated
+        counts.unchanged, counts.rejected = self.unchanged, self.rejected
+        if self.truncated:
+            self.result.truncated = True
+
+
 async def _apply(
-    uow: UnitOfWork, importer: Importer[Any], batch: list[ParsedRow[Any]], result: ImportResult
+    uow: UnitOfWork, importer: Importer[Any], batch: list[ParsedRow[Any]], tally: _Tally
 ) -> None:
     outcomes = await importer.apply(uow, batch)
-    lines = {parsed.row: parsed.line for parsed in batch}
+    lines: dict[int, int | None] | None = None
     for outcome in outcomes:
         if isinstance(outcome, RowError) and outcome.line is None:
+            if lines is None:
+                lines = {parsed.row: parsed.line for parsed in batch}
             outcome.line = lines.get(outcome.row)
-        _record(result, outcome)
+        tally.record(outcome)
     # Push the batch to the database and publish its events into the outbox now, so memory stays flat.
-    if result.mode is ImportMode.partial:
+    if tally.result.mode is ImportMode.partial:
         # Partial mode keeps the good rows whatever follows: commit each batch, so that a long import
         # does not hold the database (on SQLite its one write lock) until the end of the file.
         await uow.checkpoint()
@@ -318,17 +373,3 @@ def _report_formulas(result: ImportResult, record: Record, raw: dict[str, str | 
             )
         else:
             report.truncated = True
-
-
-def _record(result: ImportResult, outcome: RowOutcome | RowError, *, count: bool = True) -> None:
-    if isinstance(outcome, RowError):
-        if count:
-            result.counts.rejected += 1
-        target: list[Any] = result.rejected
-    else:
-        setattr(result.counts, outcome.outcome, getattr(result.counts, outcome.outcome) + 1)
-        target = getattr(result, outcome.outcome)
-    if len(target) < MAX_LISTED:
-        target.append(outcome)
-    else:
-        result.truncated = True

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Table, select
+from sqlalchemy import ARRAY, ColumnElement, Select, Table, any_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -19,7 +19,8 @@ from steadfast_shared.http.pagination import Page, PageParams, paginate
 T = TypeVar("T")
 
 _CHILDREN: Table = Child.__table__  # type: ignore[assignment]
-_ALLOCATIONS: Table = Allocation.__table__  # type: ignore[assignment]
+ALLOCATIONS: Table = Allocation.__table__  # type: ignore[assignment]
+_ALLOCATIONS = ALLOCATIONS
 #: Values per ``IN (...)`` list of a batch's lookups.
 _IN_CHUNK = 1000
 
@@ -64,71 +65,67 @@ class ChildRepository:
         self, refs: Iterable[str], record: Callable[[PendingEvent], None]
     ) -> dict[str, ChildAllocations]:
         """The known children among ``refs`` (``external_id`` or the service's id) with their allocations,
-        as plain values, each child's row locked ``FOR UPDATE``: one query for the children and one for
-        their allocations however many there are. Two refs naming one child give the same object."""
+        as plain values, each child's row locked ``FOR UPDATE``: one query (the children joined to their
+        allocations) however many there are, and one more for refs that are the service's ids. Two refs
+        naming one child give the same object."""
         wanted = set(refs)
-        rows: list[Any] = []
-        by_external = list(wanted)
-        for start in range(0, len(by_external), _IN_CHUNK):
-            chunk = by_external[start : start + _IN_CHUNK]
-            query = select(_CHILDREN.c.id, _CHILDREN.c.external_id, _CHILDREN.c.version).where(
-                _CHILDREN.c.external_id.in_(chunk)
-            )
-            rows.extend((await self.session.execute(query.with_for_update())).all())
-        found = {row.external_id for row in rows}
+        c = _CHILDREN.c
+        rows = await self._children_with_allocations(c.external_id, list(wanted))
+        found = {row[1] for row in rows}
         ids = {ref: as_uuid(ref) for ref in wanted - found}
         by_id = [i for i in ids.values() if i is not None]
-        for start in range(0, len(by_id), _IN_CHUNK):
-            query = select(_CHILDREN.c.id, _CHILDREN.c.external_id, _CHILDREN.c.version).where(
-                _CHILDREN.c.id.in_(by_id[start : start + _IN_CHUNK])
-            )
-            rows.extend((await self.session.execute(query.with_for_update())).all())
+        if by_id:
+            rows.extend(await self._children_with_allocations(c.id, by_id))
         children: dict[uuid.UUID, ChildAllocations] = {}
-        for row in rows:
-            if row.id not in children:
-                children[row.id] = ChildAllocations(row.id, row.external_id, row.version, [], record)
-        held = list(children)
-        a = _ALLOCATIONS.c
-        for start in range(0, len(held), _IN_CHUNK):
-            query = (
-                select(a.id, a.child_id, a.worker_id, a.start_date, a.end_date, a.reason)
-                .where(a.child_id.in_(held[start : start + _IN_CHUNK]))
-                .order_by(a.child_id, a.start_date)
-            )
-            for held_row in await self.session.execute(query):
-                children[held_row.child_id].allocations.append(
-                    HeldAllocation(
-                        held_row.id,
-                        held_row.worker_id,
-                        held_row.start_date,
-                        held_row.end_date,
-                        held_row.reason,
-                    )
-                )
+        for child_id, external_id, version, allocation_id, worker_id, start, end, reason in rows:
+            child = children.get(child_id)
+            if child is None:
+                child = children[child_id] = ChildAllocations(child_id, external_id, version, [], record)
+            if allocation_id is not None:
+                child.allocations.append(HeldAllocation(allocation_id, worker_id, start, end, reason))
         by_ref = {child.external_id: child for child in children.values() if child.external_id in wanted}
         by_ref.update({ref: children[i] for ref, i in ids.items() if i is not None and i in children})
         return by_ref
 
-    async def save_allocations(self, children: Iterable[ChildAllocations]) -> None:
-        """Write what :meth:`ChildAllocations.allocate` changed: the new allocations, the changed ones and
-        each changed child's version, one statement per table (``COPY`` for the new ones on PostgreSQL)."""
-        changed = {id(child): child for child in children if child.changed}.values()
-        await insert_rows(
-            self.session,
-            _ALLOCATIONS,
-            [
-                {
-                    "id": a.id,
-                    "child_id": child.id,
-                    "worker_id": a.worker_id,
-                    "start_date": a.start_date,
-                    "end_date": a.end_date,
-                    "reason": a.reason,
-                }
-                for child in changed
-                for a in child.created
-            ],
+    async def _children_with_allocations(self, key: ColumnElement[Any], values: list[Any]) -> list[Any]:
+        """(child id, external id, version, then each allocation's id, worker, start, end and reason, or
+        nulls for a child with none) for the children whose ``key`` is among ``values``, in the order of
+        each child's allocations' start dates, the children locked. On PostgreSQL one statement whatever
+        the number of values (``= ANY`` of one array), elsewhere ``IN`` lists of at most ``_IN_CHUNK``."""
+        c, a = _CHILDREN.c, _ALLOCATIONS.c
+        query = (
+            select(c.id, c.external_id, c.version, a.id, a.worker_id, a.start_date, a.end_date, a.reason)
+            .select_from(_CHILDREN.outerjoin(_ALLOCATIONS, a.child_id == c.id))
+            .order_by(c.id, a.start_date)
+            .with_for_update(of=_CHILDREN)
         )
+        if self.session.get_bind().dialect.name == "postgresql":
+            array = bindparam("values", values, type_=ARRAY(key.type))
+            return list((await self.session.execute(query.where(key == any_(array)))).all())
+        rows: list[Any] = []
+        for start in range(0, len(values), _IN_CHUNK):
+            chunk = values[start : start + _IN_CHUNK]
+            rows.extend((await self.session.execute(query.where(key.in_(chunk)))).all())
+        return rows
+
+    async def save_allocations(self, children: Iterable[ChildAllocations]) -> int:
+        """Write what :meth:`ChildAllocations.allocate` changed: the new allocations, the changed ones and
+        each changed child's version, one statement per table (``COPY`` for the new ones on PostgreSQL).
+        Answers how many allocations it inserted."""
+        changed = {id(child): child for child in children if child.changed}.values()
+        created = [
+            {
+                "id": a.id,
+                "child_id": child.id,
+                "worker_id": a.worker_id,
+                "start_date": a.start_date,
+                "end_date": a.end_date,
+                "reason": a.reason,
+            }
+            for child in changed
+            for a in child.created
+        ]
+        await insert_rows(self.session, _ALLOCATIONS, created)
         await update_rows(
             self.session,
             _ALLOCATIONS,
@@ -145,6 +142,7 @@ class ChildRepository:
         for child in changed:
             child.created.clear()
             child.updated.clear()
+        return len(created)
 
     def add(self, child: Child) -> None:
         self.session.add(child)

@@ -35,10 +35,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from steadfast_caseload.children.models import Assessment, Child, Outcome
-from steadfast_caseload.children.repository import ChildRepository
+from steadfast_caseload.children.repository import ALLOCATIONS, ChildRepository
 from steadfast_caseload.directory.repository import DirectoryRepository
 from steadfast_shared.codes import AllocationChangeReason, EpisodeType, VisitType
 from steadfast_shared.db import as_uuid
+from steadfast_shared.db.bulk import FillingTables
 from steadfast_shared.errors import ValidationFailed
 from steadfast_shared.imports.csv import Importer, ParsedRow, RowError, RowOutcome
 from steadfast_shared.schemas import ExternalId, Input
@@ -238,10 +239,15 @@ class AllocationsImporter(ChildRecordsImporter[AllocationRow]):
     row_model = AllocationRow
     required_columns: tuple[str, ...] = ("child_external_id", "worker_external_id", "start_date", "end_date")
     load = ("allocations",)
+    #: Rows per batch: each batch costs a few round trips whatever its size, and holds at most this many
+    #: rows with their children's allocations (plain values) in memory.
+    batch_rows: ClassVar[int] = 2_000
 
     def __init__(self) -> None:
         #: Worker references resolved so far in this file (plain ids: safe to keep across batches).
         self._workers: dict[str, uuid.UUID] = {}
+        #: The batches' lookups read the allocations by child: keep their statistics in step as they fill.
+        self._filling = FillingTables(ALLOCATIONS)
 
     async def prepare(self, session: AsyncSession, rows: Sequence[ParsedRow[AllocationRow]]) -> None:
         wanted = {p.data.worker_external_id for p in rows} - self._workers.keys()
@@ -284,7 +290,8 @@ class AllocationsImporter(ChildRecordsImporter[AllocationRow]):
                     row=parsed.row, outcome=_OUTCOMES[outcome], key=self.key(row), id=str(allocation.id)
                 )
             )
-        await repository.save_allocations(children.values())
+        written = await repository.save_allocations(children.values())
+        await self._filling.wrote(uow.session, written)
         return outcomes
 
     def key(self, row: AllocationRow) -> str:
