@@ -82,6 +82,7 @@ class CaseIndex:
         self._teams: dict[tuple[uuid.UUID, date], str | None] = {}
         self._child_teams: dict[tuple[uuid.UUID, date], frozenset[str | None]] = {}
         self._due: dict[tuple[EpisodeType, date, int, int], date] = {}
+        self._team_children: dict[date, dict[str | None, set[uuid.UUID]]] = {}
         self.allocations = _by_child(facts.allocations)
         #: The loader's current runs (start, workers) per child, on ``runs_as_of``.
         self.runs_as_of = facts.runs_as_of
@@ -127,6 +128,18 @@ class CaseIndex:
             )
         return teams
 
+    def children_of_teams(self, day: date) -> dict[str | None, set[uuid.UUID]]:
+        """Per team, the children allocated on ``day`` to a worker of it: one pass over the allocations
+        (remembered), for the KPIs whose every record is judged on one day."""
+        found = self._team_children.get(day)
+        if found is None:
+            found = self._team_children[day] = defaultdict(set)
+            for child, allocations in self.allocations.items():
+                for a in allocations:
+                    if active_on(a.start_date, a.end_date, day):
+                        found[self.team_of(a.worker_id, day)].add(child)
+        return found
+
     def in_team(self, child_id: uuid.UUID, team: str | None, day: date) -> bool:
         """Whether the child is allocated on ``day`` to a worker of ``team`` (always, for no team)."""
         return team is None or team in self.teams_of_child(child_id, day)
@@ -158,27 +171,40 @@ class Counted(Generic[_V]):
     """The records one KPI counts on one day's facts, each with its child, the day the child's team is
     judged on and the record's value; and, worked out the first time a team asks, the teams of each."""
 
-    def __init__(self, index: CaseIndex, records: list[tuple[uuid.UUID, date, _V]]) -> None:
+    def __init__(
+        self, index: CaseIndex, records: list[tuple[uuid.UUID, date, _V]], day: date | None = None
+    ) -> None:
         self.index = index
         self.records = records
+        #: The day every record is judged on, when they share one.
+        self.day = day
         self._with_teams: list[tuple[frozenset[str | None], _V]] | None = None
 
     def values(self, team: str | None) -> list[_V]:
         """The values of the records of ``team`` (every record, for no team)."""
         if team is None:
             return [value for _, _, value in self.records]
+        if self.day is not None:
+            children = self.index.children_of_teams(self.day).get(team, set())
+            return [value for child, _, value in self.records if child in children]
         if self._with_teams is None:
             teams_of = self.index.teams_of_child
             self._with_teams = [(teams_of(child, day), value) for child, day, value in self.records]
         return [value for teams, value in self._with_teams if team in teams]
 
 
-def _counted(facts: Facts, key: tuple[object, ...], count: Callable[[CaseIndex], list[Any]]) -> Counted[Any]:
-    """The facts' :class:`Counted` for ``key``, counted once and kept with them."""
+def _counted(
+    facts: Facts,
+    key: tuple[object, ...],
+    count: Callable[[CaseIndex], list[Any]],
+    day: date | None = None,
+) -> Counted[Any]:
+    """The facts' :class:`Counted` for ``key``, counted once and kept with them (``day``: the day
+    every record is judged on, when they share one)."""
     counted = facts.memo.get(key)
     if not isinstance(counted, Counted):
         index = case_index(facts)
-        counted = facts.memo[key] = Counted(index, count(index))
+        counted = facts.memo[key] = Counted(index, count(index), day)
     return counted
 
 
@@ -268,7 +294,7 @@ def statutory_visits_in_time_pct(
         ]
 
     key = ("visits", as_of, intervals.cp_working_days, intervals.cla_days)
-    in_time = _counted(facts, key, count).values(team)
+    in_time = _counted(facts, key, count, as_of).values(team)
     return percentage("statutory_visits_in_time_pct", sum(in_time), len(in_time))
 
 
@@ -290,7 +316,7 @@ def children_with_at_most_3_workers_pct(facts: Facts, as_of: date, team: str | N
     def count(index: CaseIndex) -> list[tuple[uuid.UUID, date, int]]:
         return [(child, as_of, n) for child, (_, n) in worker_counts(index, as_of, None).items()]
 
-    counts: list[int] = _counted(facts, ("workers", as_of), count).values(team)
+    counts: list[int] = _counted(facts, ("workers", as_of), count, as_of).values(team)
     buckets = Counter("4+" if n >= 4 else str(n) for n in counts)
     return percentage(
         "children_with_at_most_3_workers_pct",

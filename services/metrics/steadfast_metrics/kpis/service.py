@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from steadfast_metrics.facts.records import Facts
-from steadfast_metrics.facts.repository import FactsRepository
+from steadfast_metrics.facts.repository import FactsRepository, collection_paused
 from steadfast_metrics.freshness.schemas import Freshness
 from steadfast_metrics.freshness.service import freshness
 from steadfast_metrics.kpis.cache import KpiCache
@@ -142,7 +142,8 @@ class KpiService:
                 sources = await self.facts.sources()
                 return entry.value, freshness(entry.revision, sources, self.lag, entry.computed_at)
             facts, facts_revision, fresh = await self._facts(as_of, strategy.document.window_days)
-            values = compute_kpis(facts, strategy.document, as_of, team)
+            with collection_paused():
+                values = compute_kpis(facts, strategy.document, as_of, team)
             self.cache.put_values(as_of, team, strategy.version, facts_revision, values, fresh.computed_at)
             return values, fresh
 
