@@ -20,8 +20,9 @@ the indexes serve, so that a council with a hundred thousand open cases stays wo
   active on ``as_of`` (caseloads, and the children's teams), those of a child with an assessment
   completed in the window active on its completion day or later, and those of a child with a review in
   the window active on the window's first day or later (a child's team on the review day);
-- the latest visit of each type up to ``as_of`` to each child with an active CP or CLA episode (the
-  reference date is the latest visit on or after the episode's start, so no earlier visit can matter);
+- the latest visit (of any type) up to ``as_of`` to each child with an active CP or CLA episode (the
+  reference date is the latest visit on or after the episode's start, so no earlier visit can
+  matter), found through the child's visits index rather than by reading every visit;
 - assessments completed, and audits completed, in the window;
 - reviews of each child with a review in the window, from the child's last review before the window
   (the previous review of the first one), and the child's IRO visits over the same days;
@@ -542,15 +543,22 @@ class _Day:
         return tuple(Assessment(*row) for row in rows)
 
     async def _visits(self, as_of: date) -> tuple[Visit, ...]:
-        latest = func.max(FactVisit.visit_date)
+        """Each visited child's latest visit up to ``as_of`` (of the visits that day, the first by type
+        and id, so that every load picks the same one)."""
+        children = self._children_with_active_episode(as_of, *VISITED_EPISODES).distinct().subquery("visited")
+        latest = (
+            select(FactVisit.id)
+            .where(FactVisit.child_id == children.c.child_id, FactVisit.visit_date <= as_of)
+            .order_by(FactVisit.visit_date.desc(), FactVisit.visit_type, FactVisit.id)
+            .limit(1)
+            .correlate(children)
+            .scalar_subquery()
+        )
+        picked = select(latest.label("visit_id")).select_from(children).subquery("picked")
         rows = await self._rows(
-            select(FactVisit.child_id, latest, FactVisit.visit_type)
-            .where(
-                FactVisit.visit_date <= as_of,
-                FactVisit.child_id.in_(self._children_with_active_episode(as_of, *VISITED_EPISODES)),
-            )
-            .group_by(FactVisit.child_id, FactVisit.visit_type)
-            .order_by(FactVisit.child_id, FactVisit.visit_type)
+            select(FactVisit.child_id, FactVisit.visit_date, FactVisit.visit_type)
+            .join(picked, picked.c.visit_id == FactVisit.id)
+            .order_by(FactVisit.child_id)
         )
         return tuple(Visit(*row) for row in rows)
 
