@@ -10,7 +10,6 @@ order in the outbox, which is what the relay publishes in.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,7 +21,7 @@ from steadfast_shared.db.engine import sqlite_write_lock
 from steadfast_shared.db.metadata import PlatformTables
 from steadfast_shared.db.types import utcnow
 from steadfast_shared.domain import pending_events
-from steadfast_shared.events.envelope import CloudEvent, EnvelopeWriter
+from steadfast_shared.events.envelope import CloudEvent, EnvelopeWriter, uuid4_strings
 from steadfast_shared.events.registry import EventRegistry, PendingEvent
 
 
@@ -88,11 +87,13 @@ class UnitOfWork:
         writer = EnvelopeWriter(self.registry.source, now)
         rows: list[dict[str, Any]] = []
         payloads: list[str] = []
-        for event in pending:
+        registered: set[str] = set()
+        for event, event_id in zip(pending, uuid4_strings(len(pending)), strict=True):
             type_ = event.event_type.type
-            if self.registry.get(type_) is None:
-                raise LookupError(f"event type {type_!r} is not registered")
-            event_id = str(uuid.uuid4())
+            if type_ not in registered:
+                if self.registry.get(type_) is None:
+                    raise LookupError(f"event type {type_!r} is not registered")
+                registered.add(type_)
             payload = writer.write(
                 event_id=event_id,
                 type_=type_,

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from steadfast_caseload.bootstrap import definition
 from steadfast_caseload.children.models import Allocation, Child
 from steadfast_caseload.db import tables
 from steadfast_shared.events import CloudEvent
+from steadfast_shared.service import ServiceDefinition
 from steadfast_shared.testing import ServiceClient
 from tests.caseload.conftest import seed_directory, staff_worker
 from tests.caseload.importing import (
@@ -22,6 +27,7 @@ from tests.caseload.importing import (
     post_csv,
     rejections,
 )
+from tests.support.backends import BACKENDS, service_on
 
 pytestmark = pytest.mark.integration
 
@@ -247,3 +253,62 @@ async def test_a_batch_publishes_the_events_the_aggregate_would_one_per_change(
     }
     for kind, data in events:
         assert uuid.UUID(data["allocation_id"]) in held, kind
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_the_set_wise_import_keeps_its_guarantees_on_both_databases(
+    backend: str,
+    make_database: Callable[[ServiceDefinition], Awaitable[str]],
+    service_settings: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    """2,600 rows (two batches of 2,000) over 700 children on PostgreSQL and on SQLite: created, then
+    unchanged; a bad row rejects the file in atomic mode and only itself in partial mode. On PostgreSQL
+    the allocations' statistics are refreshed as the table fills (the import's own ANALYZE commits)."""
+    header = ALLOCATIONS_HEADER.replace("\n", ",reason\n")
+    async with service_on(
+        backend,
+        definition,
+        make_database=make_database,
+        service_settings=service_settings,
+        tmp_path=tmp_path,
+        consumers_enabled=False,
+    ) as caseload:
+        await seed_directory(caseload, *(staff_worker(f"HR{i}") for i in range(30)))
+        children = "".join(f"K{c},cin,2013-01-07,\n" for c in range(700))
+        assert (await post_csv(caseload, "children", CHILDREN_HEADER + children))[0] == 200
+        lines = []
+        for n in range(2600):
+            child, handover = n % 700, n // 700
+            begins = date(2013, 1, 7) + timedelta(days=30 * handover)
+            ends = "" if n + 700 >= 2600 else (begins + timedelta(days=30)).isoformat()
+            lines.append(f"K{child},HR{(child + handover) % 30},{begins.isoformat()},{ends},MANAGE\n")
+        events = await outbox_count(caseload)
+
+        status, first = await post_csv(caseload, "allocations", header + "".join(lines))
+        assert status == 200, first
+        assert first["counts"] == counts(created=2600)
+        assert await outbox_count(caseload) == events + 2600
+        status, again = await post_csv(caseload, "allocations", header + "".join(lines))
+        assert again["counts"] == counts(unchanged=2600)
+
+        # The 700 open allocations are closed, and one row (an open one, in the second batch) is bad.
+        closed = [line.replace(",,MANAGE", ",2016-01-04,MANAGE") for line in lines]
+        closed[2100] = closed[2100].replace(",MANAGE", ",NOT_A_REASON")
+        status, problem = await post_csv(caseload, "allocations", header + "".join(closed))
+        assert status == 422
+        assert [(row, column) for row, column, _ in rejections(problem)] == [(2102, "reason")]
+        assert await outbox_count(caseload) == events + 2600, "atomic: nothing of the other batches is kept"
+        status, partial = await post_csv(caseload, "allocations", header + "".join(closed), mode="partial")
+        assert status == 200
+        assert partial["counts"] == counts(updated=699, unchanged=1900, rejected=1)
+        assert await outbox_count(caseload) == events + 2600 + 699
+
+        async with caseload.runtime.database.sessionmaker() as session:
+            assert await session.scalar(select(func.count()).select_from(Allocation)) == 2600
+            if backend == "postgresql":
+                known = await session.scalar(
+                    text("SELECT reltuples FROM pg_class WHERE oid = 'allocations'::regclass")
+                )
+                assert known is not None
+                assert known >= 2000

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from asyncpg.exceptions import ForeignKeyViolationError  # type: ignore[import-untyped]
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table, func, select, text
 
 from steadfast_shared.db import Database, create_database
-from steadfast_shared.db.bulk import insert_rows, update_rows
+from steadfast_shared.db.bulk import FillingTables, insert_rows, update_rows
 from steadfast_shared.db.migrations import upgrade
 from steadfast_shared.events.envelope import CloudEvent, EnvelopeWriter, new_event
 from tests.support.ledger.bootstrap import definition
@@ -110,3 +111,52 @@ def test_the_envelope_writer_writes_what_a_cloud_event_would() -> None:
         expected = event.model_copy(update={"id": "id-1", "time": time}).to_json().decode()
         assert written == expected
         assert CloudEvent.from_json(written) == CloudEvent.from_json(expected)
+
+
+async def test_statistics_of_a_filling_table_are_refreshed_in_its_transaction(db: Database) -> None:
+    """PostgreSQL: once past the mark, a table whose statistics know of fewer rows than half of those
+    written is analysed inside the transaction (its uncommitted rows counted); SQLite: nothing to do."""
+    filling = FillingTables(outbox, first=1000)
+    now = datetime.now(UTC)
+    async with db.sessionmaker() as session:
+        await insert_rows(session, outbox, [_row(n, now) for n in range(600)])
+        await filling.wrote(session, 600)
+        assert filling.analysed == []  # not yet at the mark
+        await insert_rows(session, outbox, [_row(n, now) for n in range(600, 3000)])
+        await filling.wrote(session, 2400)
+        if db.dialect == "postgresql":
+            assert filling.analysed == [("outbox", 3000)]
+            known = await session.scalar(
+                text("SELECT reltuples FROM pg_class WHERE oid = 'outbox'::regclass")
+            )
+            assert known == 3000
+        else:
+            assert filling.analysed == []
+        await insert_rows(session, outbox, [_row(n, now) for n in range(3000, 4000)])
+        await filling.wrote(session, 1000)  # below the next mark (4 x 3,000): no look at all
+        assert len(filling.analysed) == (1 if db.dialect == "postgresql" else 0)
+        await session.rollback()
+
+
+async def test_a_copy_into_a_table_with_foreign_keys_leaves_the_sessions_plan_cache_mode(
+    db: Database,
+) -> None:
+    metadata = MetaData()
+    parent = Table("bulk_parent", metadata, Column("id", Integer, primary_key=True))
+    child = Table(
+        "bulk_child",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("parent_id", ForeignKey("bulk_parent.id"), nullable=False),
+    )
+    async with db.sessionmaker() as session:
+        connection = await session.connection()
+        await connection.run_sync(metadata.create_all)
+        await insert_rows(session, parent, [{"id": n} for n in range(10)])
+        await insert_rows(session, child, [{"id": n, "parent_id": n % 10} for n in range(100)])
+        assert await session.scalar(select(func.count()).select_from(child)) == 100
+        if db.dialect == "postgresql":
+            assert await session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+            with pytest.raises(ForeignKeyViolationError):  # the foreign key is still checked
+                await insert_rows(session, child, [{"id": 100, "parent_id": 99}])
+        await session.rollback()

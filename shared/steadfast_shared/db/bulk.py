@@ -9,6 +9,7 @@ commits or rolls back with everything else.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ARRAY, Table, bindparam, cast, func, insert, text, update
@@ -21,13 +22,14 @@ COPY_ROWS = 5_000
 _NOTHING = object()
 
 
-def _processors(table: Table, columns: Sequence[str], dialect: Dialect) -> list[Callable[[Any], Any]]:
-    """Each column's bind processing (what a statement would do to its values), remembering the last
-    value it processed: a value repeated down a column (a batch's one timestamp) is converted once."""
+def _processors(table: Table, columns: Sequence[str], dialect: Dialect) -> list[Callable[[Any], Any] | None]:
+    """Each column's bind processing (what a statement would do to its values; None where it does
+    nothing), remembering the last value it processed: a value repeated down a column (a batch's one
+    timestamp, a code) is converted once."""
 
-    def remembering(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    def remembering(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
         if processor is None:
-            return lambda value: value
+            return None
         last: list[Any] = [_NOTHING, None]
 
         def process(value: Any) -> Any:
@@ -42,6 +44,25 @@ def _processors(table: Table, columns: Sequence[str], dialect: Dialect) -> list[
     return [remembering(table.c[name].type._cached_bind_processor(dialect)) for name in columns]
 
 
+def _records(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    processors: Sequence[Callable[[Any], Any] | None],
+) -> list[tuple[Any, ...]]:
+    """The rows as tuples of ``columns``, each value bind-processed where its column says so."""
+    get = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    processed = [(i, process) for i, process in enumerate(processors) if process is not None]
+    if not processed:
+        return [get(row) for row in rows]
+    records = []
+    for row in rows:
+        values = list(get(row))
+        for i, process in processed:
+            values[i] = process(values[i])
+        records.append(tuple(values))
+    return records
+
+
 async def _asyncpg(connection: AsyncConnection) -> Any | None:
     """The asyncpg connection under ``connection`` with its transaction begun; None on another driver."""
     if connection.dialect.name != "postgresql" or connection.dialect.driver != "asyncpg":
@@ -53,6 +74,12 @@ async def _asyncpg(connection: AsyncConnection) -> Any | None:
         # or what is sent straight to the driver would commit on its own.
         await connection.exec_driver_sql("SELECT 1")
     return driver
+
+
+async def driver_connection(session: AsyncSession) -> Any | None:
+    """The asyncpg connection under ``session``'s, its transaction begun, for a statement whose rows are
+    many plain values (a batch's lookup); None on another driver."""
+    return await _asyncpg(await session.connection())
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -80,10 +107,7 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
             "SELECT current_setting('plan_cache_mode'), set_config('plan_cache_mode', 'auto', true)"
         )
     for start in range(0, len(rows), COPY_ROWS):
-        records = [
-            tuple(process(row[name]) for process, name in zip(processors, columns, strict=True))
-            for row in rows[start : start + COPY_ROWS]
-        ]
+        records = _records(rows[start : start + COPY_ROWS], columns, processors)
         await driver.copy_records_to_table(
             table.name, records=records, columns=columns, schema_name=table.schema
         )

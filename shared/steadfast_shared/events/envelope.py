@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from datetime import datetime
 from typing import Any
@@ -70,13 +71,35 @@ class EnvelopeWriter:
         self._head = '{"specversion":"1.0","id":'
         self._source = f',"source":{json.dumps(source, ensure_ascii=False)},"type":'
         self._time = f',"time":{_TIME.dump_json(time).decode()},"datacontenttype":"application/json"'
+        #: Each (type, dataschema) written so far, as its JSON: a batch's events are of few types.
+        self._types: dict[tuple[str, str | None], tuple[str, str]] = {}
 
     def write(
         self, *, event_id: str, type_: str, subject: str, data: BaseModel, dataschema: str | None
     ) -> str:
-        schema = "" if dataschema is None else f',"dataschema":{json.dumps(dataschema, ensure_ascii=False)}'
+        encoded = self._types.get((type_, dataschema))
+        if encoded is None:
+            schema = (
+                "" if dataschema is None else f',"dataschema":{json.dumps(dataschema, ensure_ascii=False)}'
+            )
+            encoded = self._types[(type_, dataschema)] = (json.dumps(type_, ensure_ascii=False), schema)
+        type_json, schema = encoded
         return (
-            f"{self._head}{json.dumps(event_id)}{self._source}{json.dumps(type_, ensure_ascii=False)}"
+            f"{self._head}{json.dumps(event_id)}{self._source}{type_json}"
             f',"subject":{json.dumps(subject, ensure_ascii=False)}{self._time}{schema}'
             f',"data":{data.model_dump_json()}}}'
         )
+
+
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
+def uuid4_strings(count: int) -> list[str]:
+    """``count`` fresh ``str(uuid.uuid4())``: the same random version-4 ids (122 random bits each, from
+    ``os.urandom``), drawn in one call and written straight as text."""
+    digits = os.urandom(16 * count).hex()
+    ids = []
+    for start in range(0, 32 * count, 32):
+        h = digits[start : start + 32]
+        ids.append(f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}")
+    return ids

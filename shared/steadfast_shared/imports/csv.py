@@ -44,6 +44,7 @@ MAX_LISTED_FORMULA_CELLS = 1_000
 MAX_FORMULA_VALUE_CHARS = 200
 
 RowT = TypeVar("RowT", bound=BaseModel)
+_object_setattr = object.__setattr__
 
 
 class ImportMode(StrEnum):
@@ -67,6 +68,19 @@ class RowOutcome(BaseModel):
     outcome: Literal["created", "updated", "unchanged"]
     key: str
     id: str | None = None
+
+    @classmethod
+    def of(
+        cls, row: int, outcome: Literal["created", "updated", "unchanged"], key: str, id: str
+    ) -> RowOutcome:
+        """``RowOutcome(row=..., outcome=..., key=..., id=...)`` for values already of the right types,
+        without validating them again: an importer that applies rows set-wise makes one per row."""
+        made = cls.__new__(cls)
+        _object_setattr(made, "__dict__", {"row": row, "outcome": outcome, "key": key, "id": id})
+        _object_setattr(made, "__pydantic_fields_set__", {"row", "outcome", "key", "id"})
+        _object_setattr(made, "__pydantic_extra__", None)
+        _object_setattr(made, "__pydantic_private__", None)
+        return made
 
 
 class ImportCounts(BaseModel):

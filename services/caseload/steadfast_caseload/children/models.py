@@ -509,6 +509,11 @@ class ChildAllocations:
     record: Callable[[PendingEvent], None]
     created: list[HeldAllocation] = field(default_factory=list)
     updated: dict[uuid.UUID, HeldAllocation] = field(default_factory=dict)
+    #: The events' subject: the child's id as text.
+    subject: str = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.subject = str(self.id)
 
     @property
     def changed(self) -> bool:
@@ -531,13 +536,13 @@ class ChildAllocations:
             self.version += 1
             if not any(a is existing for a in self.created):
                 self.updated[existing.id] = existing
-            self.record(AllocationChanged(str(self.id), self._data(existing)))
+            self.record(AllocationChanged(self.subject, self._data(existing)))
             return Outcome.updated, existing
         allocation = HeldAllocation(uuid.uuid4(), worker_id, start, end, reason)
         self.allocations.append(allocation)
         self.created.append(allocation)
         self.version += 1
-        self.record(AllocationStarted(str(self.id), self._data(allocation)))
+        self.record(AllocationStarted(self.subject, self._data(allocation)))
         return Outcome.created, allocation
 
     def _data(self, a: HeldAllocation) -> AllocationData:

@@ -6,13 +6,14 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ARRAY, ColumnElement, Select, Table, any_, bindparam, select
+from sqlalchemy import ColumnElement, Select, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from steadfast_caseload.children.models import Allocation, Child, ChildAllocations, HeldAllocation
+from steadfast_shared.codes import AllocationChangeReason
 from steadfast_shared.db import as_uuid, by_id_or_external_id
-from steadfast_shared.db.bulk import insert_rows, update_rows
+from steadfast_shared.db.bulk import driver_connection, insert_rows, update_rows
 from steadfast_shared.events.registry import PendingEvent
 from steadfast_shared.http.pagination import Page, PageParams, paginate
 
@@ -26,6 +27,21 @@ _IN_CHUNK = 1000
 
 #: Every collection of the aggregate; pass a subset to ``load`` when only some are needed.
 ALL_RECORDS: tuple[str, ...] = ("episodes", "allocations", "assessments", "visits", "reviews", "iro_visits")
+
+
+#: A batch's children and their allocations, the children locked (see ``_children_with_allocations``).
+_LOOKUP_COLUMNS = (
+    "SELECT c.id, c.external_id, c.version, a.id, a.worker_id, a.start_date, a.end_date, a.reason "
+    "FROM children AS c LEFT OUTER JOIN allocations AS a ON a.child_id = c.id "
+)
+_LOOKUP_ORDER = " ORDER BY c.id, a.start_date FOR UPDATE OF c"
+_LOOKUP_BY_EXTERNAL_ID = _LOOKUP_COLUMNS + "WHERE c.external_id = ANY($1::varchar[])" + _LOOKUP_ORDER
+_LOOKUP_BY_ID = _LOOKUP_COLUMNS + "WHERE c.id = ANY($1::uuid[])" + _LOOKUP_ORDER
+_REASONS = {reason.value: reason for reason in AllocationChangeReason}
+
+
+def _reason(code: str | None) -> AllocationChangeReason | None:
+    return None if code is None else _REASONS.get(code) or AllocationChangeReason(code)
 
 
 def _loading(query: Select[Any], load: Sequence[str]) -> Select[Any]:
@@ -91,17 +107,24 @@ class ChildRepository:
         """(child id, external id, version, then each allocation's id, worker, start, end and reason, or
         nulls for a child with none) for the children whose ``key`` is among ``values``, in the order of
         each child's allocations' start dates, the children locked. On PostgreSQL one statement whatever
-        the number of values (``= ANY`` of one array), elsewhere ``IN`` lists of at most ``_IN_CHUNK``."""
+        the number of values (``= ANY`` of one array, its rows read as plain values by the driver),
+        elsewhere ``IN`` lists of at most ``_IN_CHUNK``."""
         c, a = _CHILDREN.c, _ALLOCATIONS.c
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            statement = _LOOKUP_BY_EXTERNAL_ID if key is c.external_id else _LOOKUP_BY_ID
+            return [
+                (child_id, external_id, version, allocation_id, worker_id, start, end, _reason(reason))
+                for child_id, external_id, version, allocation_id, worker_id, start, end, reason in (
+                    await driver.fetch(statement, values)
+                )
+            ]
         query = (
             select(c.id, c.external_id, c.version, a.id, a.worker_id, a.start_date, a.end_date, a.reason)
             .select_from(_CHILDREN.outerjoin(_ALLOCATIONS, a.child_id == c.id))
             .order_by(c.id, a.start_date)
             .with_for_update(of=_CHILDREN)
         )
-        if self.session.get_bind().dialect.name == "postgresql":
-            array = bindparam("values", values, type_=ARRAY(key.type))
-            return list((await self.session.execute(query.where(key == any_(array)))).all())
         rows: list[Any] = []
         for start in range(0, len(values), _IN_CHUNK):
             chunk = values[start : start + _IN_CHUNK]

@@ -274,22 +274,19 @@ class AllocationsImporter(ChildRecordsImporter[AllocationRow]):
         children = await repository.allocations_of({p.data.child_external_id for p in rows}, uow.record)
         await self.prepare(uow.session, rows)
         outcomes: list[RowOutcome | RowError] = []
+        workers = self._workers
         for parsed in rows:
             row = parsed.data
             try:
                 child = children.get(row.child_external_id)
                 if child is None:
                     raise self._unknown_child(row.child_external_id)
-                worker_id = self._worker(row.worker_external_id)
+                worker_id = workers.get(row.worker_external_id) or self._worker(row.worker_external_id)
                 outcome, allocation = child.allocate(worker_id, row.start_date, row.end_date, row.reason)
             except (ValidationFailed, _Rejected) as exc:
                 outcomes.append(_rejection(parsed, exc))
                 continue
-            outcomes.append(
-                RowOutcome(
-                    row=parsed.row, outcome=_OUTCOMES[outcome], key=self.key(row), id=str(allocation.id)
-                )
-            )
+            outcomes.append(RowOutcome.of(parsed.row, _OUTCOMES[outcome], self.key(row), str(allocation.id)))
         written = await repository.save_allocations(children.values())
         await self._filling.wrote(uow.session, written)
         return outcomes
