@@ -43,7 +43,7 @@ from typing import Any, cast
 
 from sqlalchemy import JSON, Date, Enum, and_, distinct, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import CTE, Select
 
@@ -543,22 +543,28 @@ class _Day:
         return tuple(Assessment(*row) for row in rows)
 
     async def _visits(self, as_of: date) -> tuple[Visit, ...]:
-        """Each visited child's latest visit up to ``as_of`` (of the visits that day, the first by type
-        and id, so that every load picks the same one)."""
+        """Each visited child's latest visit up to ``as_of`` (its type: the first code among the
+        visits that day, so that every load picks the same): two look-ups in the child's visits
+        index, not a read of every visit."""
         children = self._children_with_active_episode(as_of, *VISITED_EPISODES).distinct().subquery("visited")
-        latest = (
-            select(FactVisit.id)
+        latest_day = (
+            select(func.max(FactVisit.visit_date))
             .where(FactVisit.child_id == children.c.child_id, FactVisit.visit_date <= as_of)
-            .order_by(FactVisit.visit_date.desc(), FactVisit.visit_type, FactVisit.id)
-            .limit(1)
             .correlate(children)
             .scalar_subquery()
         )
-        picked = select(latest.label("visit_id")).select_from(children).subquery("picked")
+        latest = select(children.c.child_id, latest_day.label("visit_date")).subquery("latest")
+        that_day = aliased(FactVisit)
+        visit_type = (
+            select(func.min(that_day.visit_type))
+            .where(that_day.child_id == latest.c.child_id, that_day.visit_date == latest.c.visit_date)
+            .correlate(latest)
+            .scalar_subquery()
+        )
         rows = await self._rows(
-            select(FactVisit.child_id, FactVisit.visit_date, FactVisit.visit_type)
-            .join(picked, picked.c.visit_id == FactVisit.id)
-            .order_by(FactVisit.child_id)
+            select(latest.c.child_id, latest.c.visit_date, visit_type)
+            .where(latest.c.visit_date.is_not(None))
+            .order_by(latest.c.child_id)
         )
         return tuple(Visit(*row) for row in rows)
 
