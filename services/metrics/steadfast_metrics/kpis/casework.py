@@ -83,6 +83,7 @@ class CaseIndex:
         self._child_teams: dict[tuple[uuid.UUID, date], frozenset[str | None]] = {}
         self._due: dict[tuple[EpisodeType, date, int, int], date] = {}
         self._team_children: dict[date, dict[str | None, set[uuid.UUID]]] = {}
+        self._active_starts: dict[date, dict[uuid.UUID, dict[EpisodeType, date]]] = {}
         self.allocations = _by_child(facts.allocations)
         #: The loader's current runs (start, workers) per child, on ``runs_as_of``.
         self.runs_as_of = facts.runs_as_of
@@ -144,18 +145,30 @@ class CaseIndex:
         """Whether the child is allocated on ``day`` to a worker of ``team`` (always, for no team)."""
         return team is None or team in self.teams_of_child(child_id, day)
 
+    def active_starts(self, day: date) -> dict[uuid.UUID, dict[EpisodeType, date]]:
+        """Per child with an episode active on ``day``: the earliest start of its active episodes of
+        each type (one pass over the episodes, remembered)."""
+        found = self._active_starts.get(day)
+        if found is None:
+            found = self._active_starts[day] = {}
+            for child, episodes in self.episodes.items():
+                starts: dict[EpisodeType, date] = {}
+                for e in episodes:
+                    if active_on(e.start_date, e.end_date, day):
+                        known = starts.get(e.episode_type)
+                        starts[e.episode_type] = e.start_date if known is None else min(known, e.start_date)
+                if starts:
+                    found[child] = starts
+        return found
+
     def children_with_episode(
         self, day: date, team: str | None, types: Sequence[EpisodeType] | None = None
     ) -> list[uuid.UUID]:
         """The children (of ``team``) with an episode (of one of ``types``) active on ``day``."""
         return [
             child
-            for child, episodes in self.episodes.items()
-            if any(
-                active_on(e.start_date, e.end_date, day) and (types is None or e.episode_type in types)
-                for e in episodes
-            )
-            and self.in_team(child, team, day)
+            for child, starts in self.active_starts(day).items()
+            if (types is None or any(t in starts for t in types)) and self.in_team(child, team, day)
         ]
 
 
@@ -227,15 +240,7 @@ def visits_due(
     index: CaseIndex, child_id: uuid.UUID, as_of: date, intervals: VisitIntervals
 ) -> list[VisitDue]:
     """One :class:`VisitDue` per ``cp`` / ``cla`` plan the child has active on ``as_of``."""
-    starts: dict[EpisodeType, date] = {}
-    for episode in index.episodes.get(child_id, ()):
-        if episode.episode_type in VISITED_EPISODES and active_on(
-            episode.start_date, episode.end_date, as_of
-        ):
-            known = starts.get(episode.episode_type)
-            starts[episode.episode_type] = (
-                episode.start_date if known is None else min(known, episode.start_date)
-            )
+    starts = index.active_starts(as_of).get(child_id, {})
     dues = []
     for episode_type in VISITED_EPISODES:
         start = starts.get(episode_type)
@@ -274,11 +279,16 @@ def workers_in_run(allocations: Iterable[Allocation], first: date, last: date) -
 
 def assessments_within_45_days_pct(facts: Facts, window: Window, team: str | None) -> KpiValue:
     def count(_: CaseIndex) -> list[tuple[uuid.UUID, date, bool]]:
-        return [
-            (a.child_id, a.completed_date, assessment_in_time(a.start_date, a.completed_date))
-            for a in facts.assessments
-            if a.completed_date is not None and a.completed_date in window
-        ]
+        in_time: dict[tuple[date, date], bool] = {}  # many assessments share their two dates
+        counted = []
+        for a in facts.assessments:
+            if a.completed_date is not None and a.completed_date in window:
+                key = (a.start_date, a.completed_date)
+                known = in_time.get(key)
+                if known is None:
+                    known = in_time[key] = assessment_in_time(a.start_date, a.completed_date)
+                counted.append((a.child_id, a.completed_date, known))
+        return counted
 
     in_time = _counted(facts, ("assessments", window), count).values(team)
     return percentage("assessments_within_45_days_pct", sum(in_time), len(in_time))
