@@ -2,9 +2,11 @@
 tables with a few set-wise statements, the same on PostgreSQL and SQLite.
 
 Per table one upsert of every record's newest row, ``INSERT ... ON CONFLICT (id) DO UPDATE ... WHERE
-held.version < new.version RETURNING id`` (SQLAlchemy sends it as multi-row VALUES pages): the rows
-returned are the records written, whose owned rows (a worker's terms, a post's holdings) are then
-replaced with one delete and one insert. The row lock the upsert takes keeps two consumers of one
+held.version < new.version RETURNING id``: the rows returned are the records written, whose owned rows
+(a worker's terms, a post's holdings) are then replaced with one delete and one insert. On PostgreSQL
+the rows travel as one array per column (``INSERT ... SELECT * FROM unnest(...)``), so a table's
+statement is the same text for any batch and is prepared once per connection; on SQLite SQLAlchemy sends
+multi-row ``VALUES`` pages. The row lock the upsert takes keeps two consumers of one
 record from interleaving (they do not: a record's events share a partition). Then the revision is
 moved on by the number of records written, and each stream's source row is moved on, one upsert each.
 The caller's transaction holds it all; nothing here commits.
@@ -12,11 +14,26 @@ The caller's transaction holds it all; nothing here commits.
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, Uuid, any_, bindparam, delete, func
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    Float,
+    Table,
+    TextClause,
+    Uuid,
+    any_,
+    bindparam,
+    delete,
+    func,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +50,44 @@ def _table(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
+
+
+def _sql_type(column: Column[Any]) -> str:
+    return str(column.type.compile(dialect=postgresql.dialect()))
+
+
+@cache
+def _unnested(table: Table, key: str | None, version: str | None) -> TextClause:
+    """PostgreSQL: the insert of ``table``'s rows given as one array per column (its columns but an
+    autoincremented key), as an upsert by ``key`` guarded by ``version`` returning the keys written
+    when ``key`` is given."""
+    columns = [c for c in table.columns if not (c.primary_key and c.autoincrement is True)]
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    arrays = ", ".join(f"CAST(:{c.name} AS {_sql_type(c)}[])" for c in columns)
+    # Names from the table's own metadata, values only as parameters.
+    sql = f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({arrays})'  # noqa: S608
+    if key is not None and version is not None:
+        updates = ", ".join(f'"{c.name}" = EXCLUDED."{c.name}"' for c in columns if c.name != key)
+        sql += (
+            f' ON CONFLICT ("{key}") DO UPDATE SET {updates}'
+            f' WHERE "{table.name}"."{version}" < EXCLUDED."{version}" RETURNING "{key}"'
+        )
+    return text(sql)
+
+
+def _arrays(table: Table, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The rows as one list per column, in the types asyncpg sends as those of the column's array."""
+    arrays: dict[str, list[Any]] = {}
+    for column in table.columns:
+        if column.primary_key and column.autoincrement is True:
+            continue
+        values = [row[column.name] for row in rows]
+        if isinstance(column.type, JSON):
+            values = [None if v is None else json.dumps(v) for v in values]
+        elif isinstance(column.type, Float):
+            values = [None if v is None else float(v) for v in values]
+        arrays[column.name] = values
+    return arrays
 
 
 class ProjectionStore:
@@ -61,15 +116,20 @@ class ProjectionStore:
         table = _table(first.model)
         key = table.c[first.key.key]
         version = table.c[first.version.key]
-        insert = self._insert(table)
-        excluded = insert.excluded
-        statement = insert.on_conflict_do_update(
-            index_elements=[key],
-            set_={c.name: excluded[c.name] for c in table.columns if c.name != key.name},
-            where=version < excluded[version.name],
-        ).returning(key)
         rows = [u.values for u in upserts]
-        written = set((await self._session.execute(statement, rows)).scalars())
+        if self._dialect == "postgresql":
+            statement: Any = _unnested(table, key.name, version.name)
+            answer = await self._session.execute(statement, _arrays(table, rows))
+        else:
+            insert = self._insert(table)
+            excluded = insert.excluded
+            statement = insert.on_conflict_do_update(
+                index_elements=[key],
+                set_={c.name: excluded[c.name] for c in table.columns if c.name != key.name},
+                where=version < excluded[version.name],
+            ).returning(key)
+            answer = await self._session.execute(statement, rows)
+        written = set(answer.scalars())
         owned = [u.owned for u in upserts if u.owned is not None and u.record_id in written]
         if owned:
             await self._replace_owned(owned, [u.record_id for u in upserts if u.record_id in written])
@@ -80,8 +140,13 @@ class ProjectionStore:
         for among in self._among(parent, parents):
             await self._session.execute(delete(model).where(among))
         rows = [row for o in owned for row in o.rows]
-        if rows:
-            await self._session.execute(self._insert(_table(model)), rows)
+        if not rows:
+            return
+        table = _table(model)
+        if self._dialect == "postgresql":
+            await self._session.execute(_unnested(table, None, None), _arrays(table, rows))
+        else:
+            await self._session.execute(self._insert(table), rows)
 
     def _among(self, column: Any, ids: Sequence[uuid.UUID]) -> Iterator[ColumnElement[bool]]:
         """``column`` is one of ``ids``, as few conditions as the database allows: on PostgreSQL one
