@@ -494,7 +494,9 @@ class HeldAllocation:
 
 @dataclass
 class ChildAllocations:
-    """A child's allocations as plain values, for applying a batch of allocation rows set-wise.
+    """A child's allocations as plain values, for applying a batch of allocation rows set-wise: those
+    to the workers the batch names for the child at least (the rules compare an allocation only with
+    the child's others of the same worker), all of them where the database reads them all.
 
     :meth:`allocate` keeps :meth:`Child.allocate`'s rules (:func:`allocation_rules`), outcomes, version
     and events exactly, but on values loaded in one query per batch: what it changed is read back by

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Table, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -29,14 +29,23 @@ _IN_CHUNK = 1000
 ALL_RECORDS: tuple[str, ...] = ("episodes", "allocations", "assessments", "visits", "reviews", "iro_visits")
 
 
-#: A batch's children and their allocations, the children locked (see ``_children_with_allocations``).
+#: A batch's children, each with its allocations to the workers the batch names for it, the children
+#: locked (see ``_children_with_allocations``): $1 the children's refs, $2 the workers, pair by pair.
 _LOOKUP_COLUMNS = (
     "SELECT c.id, c.external_id, c.version, a.id, a.worker_id, a.start_date, a.end_date, a.reason "
-    "FROM children AS c LEFT OUTER JOIN allocations AS a ON a.child_id = c.id "
 )
-_LOOKUP_ORDER = " ORDER BY c.id, a.start_date FOR UPDATE OF c"
-_LOOKUP_BY_EXTERNAL_ID = _LOOKUP_COLUMNS + "WHERE c.external_id = ANY($1::varchar[])" + _LOOKUP_ORDER
-_LOOKUP_BY_ID = _LOOKUP_COLUMNS + "WHERE c.id = ANY($1::uuid[])" + _LOOKUP_ORDER
+_LOOKUP_JOIN = (
+    " LEFT OUTER JOIN allocations AS a ON a.child_id = c.id AND a.worker_id = k.worker_id"
+    " ORDER BY c.id, a.start_date FOR UPDATE OF c"
+)
+_LOOKUP_BY_EXTERNAL_ID = (
+    _LOOKUP_COLUMNS + "FROM unnest($1::varchar[], $2::uuid[]) AS k (ref, worker_id) "
+    "JOIN children AS c ON c.external_id = k.ref" + _LOOKUP_JOIN
+)
+_LOOKUP_BY_ID = (
+    _LOOKUP_COLUMNS + "FROM unnest($1::uuid[], $2::uuid[]) AS k (ref, worker_id) "
+    "JOIN children AS c ON c.id = k.ref" + _LOOKUP_JOIN
+)
 _REASONS = {reason.value: reason for reason in AllocationChangeReason}
 
 
@@ -78,53 +87,73 @@ class ChildRepository:
         return found
 
     async def allocations_of(
-        self, refs: Iterable[str], record: Callable[[PendingEvent], None]
+        self, pairs: Iterable[tuple[str, uuid.UUID | None]], record: Callable[[PendingEvent], None]
     ) -> dict[str, ChildAllocations]:
-        """The known children among ``refs`` (``external_id`` or the service's id) with their allocations,
-        as plain values, each child's row locked ``FOR UPDATE``: one query (the children joined to their
-        allocations) however many there are, and one more for refs that are the service's ids. Two refs
-        naming one child give the same object."""
-        wanted = set(refs)
-        c = _CHILDREN.c
-        rows = await self._children_with_allocations(c.external_id, list(wanted))
+        """The known children among the refs of ``pairs`` (a child's ``external_id`` or the service's id,
+        and a worker the batch names for it, or None), as plain values, each child's row locked ``FOR
+        UPDATE``, with its allocations to the workers paired with it: the allocation rules only ever
+        compare an allocation with the child's others of the same worker (``allocation_rules``). On
+        PostgreSQL one query (the pairs joined to the children and their allocations), and one more for
+        refs that are the service's ids; elsewhere each child's allocations are all read. Two refs naming
+        one child give the same object."""
+        workers: dict[str, set[uuid.UUID | None]] = {}
+        for ref, worker_id in pairs:
+            workers.setdefault(ref, set()).add(worker_id)
+        rows = await self._children_with_allocations(False, workers)
         found = {row[1] for row in rows}
-        ids = {ref: as_uuid(ref) for ref in wanted - found}
-        by_id = [i for i in ids.values() if i is not None]
+        ids = {ref: as_uuid(ref) for ref in workers.keys() - found}
+        by_id: dict[uuid.UUID, set[uuid.UUID | None]] = {}
+        for ref, child_id in ids.items():
+            if child_id is not None:
+                by_id.setdefault(child_id, set()).update(workers[ref])
         if by_id:
-            rows.extend(await self._children_with_allocations(c.id, by_id))
+            rows.extend(await self._children_with_allocations(True, by_id))
         children: dict[uuid.UUID, ChildAllocations] = {}
+        seen: set[uuid.UUID] = set()
         for child_id, external_id, version, allocation_id, worker_id, start, end, reason in rows:
             child = children.get(child_id)
             if child is None:
                 child = children[child_id] = ChildAllocations(child_id, external_id, version, [], record)
-            if allocation_id is not None:
+            if allocation_id is not None and allocation_id not in seen:
+                seen.add(allocation_id)
                 child.allocations.append(HeldAllocation(allocation_id, worker_id, start, end, reason))
-        by_ref = {child.external_id: child for child in children.values() if child.external_id in wanted}
+        by_ref = {child.external_id: child for child in children.values() if child.external_id in workers}
         by_ref.update({ref: children[i] for ref, i in ids.items() if i is not None and i in children})
         return by_ref
 
-    async def _children_with_allocations(self, key: ColumnElement[Any], values: list[Any]) -> list[Any]:
-        """(child id, external id, version, then each allocation's id, worker, start, end and reason, or
-        nulls for a child with none) for the children whose ``key`` is among ``values``, in the order of
-        each child's allocations' start dates, the children locked. On PostgreSQL one statement whatever
-        the number of values (``= ANY`` of one array, its rows read as plain values by the driver),
-        elsewhere ``IN`` lists of at most ``_IN_CHUNK``."""
+    async def _children_with_allocations(
+        self, by_id: bool, workers: Mapping[Any, set[uuid.UUID | None]]
+    ) -> list[Any]:
+        """(child id, external id, version, then an allocation's id, worker, start, end and reason, or
+        nulls for a child without one) for the children whose external id (or, ``by_id``, id) is a key
+        of ``workers``, each child's allocations in the order of their start dates, the children locked.
+        On PostgreSQL one statement whatever the number of children (the pairs as two arrays, joined by
+        ``unnest``; the rows read as plain values by the driver), with only the allocations to the
+        workers paired with each child; elsewhere ``IN`` lists of at most ``_IN_CHUNK`` children, with
+        all their allocations."""
         c, a = _CHILDREN.c, _ALLOCATIONS.c
         driver = await driver_connection(self.session)
         if driver is not None:
-            statement = _LOOKUP_BY_EXTERNAL_ID if key is c.external_id else _LOOKUP_BY_ID
+            refs, worker_ids = [], []
+            for ref, wanted in workers.items():
+                for worker_id in wanted:
+                    refs.append(ref)
+                    worker_ids.append(worker_id)
+            statement = _LOOKUP_BY_ID if by_id else _LOOKUP_BY_EXTERNAL_ID
             return [
                 (child_id, external_id, version, allocation_id, worker_id, start, end, _reason(reason))
                 for child_id, external_id, version, allocation_id, worker_id, start, end, reason in (
-                    await driver.fetch(statement, values)
+                    await driver.fetch(statement, refs, worker_ids)
                 )
             ]
+        key = c.id if by_id else c.external_id
         query = (
             select(c.id, c.external_id, c.version, a.id, a.worker_id, a.start_date, a.end_date, a.reason)
             .select_from(_CHILDREN.outerjoin(_ALLOCATIONS, a.child_id == c.id))
             .order_by(c.id, a.start_date)
             .with_for_update(of=_CHILDREN)
         )
+        values = list(workers)
         rows: list[Any] = []
         for start in range(0, len(values), _IN_CHUNK):
             chunk = values[start : start + _IN_CHUNK]

@@ -268,13 +268,15 @@ class AllocationsImporter(ChildRecordsImporter[AllocationRow]):
     async def apply(
         self, uow: UnitOfWork, rows: list[ParsedRow[AllocationRow]]
     ) -> list[RowOutcome | RowError]:
-        """Set-wise: the batch's children with their allocations as plain values (two queries), the
-        aggregate's rules per row in file order (:class:`ChildAllocations`), then one write per table."""
+        """Set-wise: the batch's workers (known ones are remembered), then its children with their
+        allocations to those workers as plain values (one query), the aggregate's rules per row in file
+        order (:class:`ChildAllocations`), then one write per table."""
         repository = ChildRepository(uow.session)
-        children = await repository.allocations_of({p.data.child_external_id for p in rows}, uow.record)
         await self.prepare(uow.session, rows)
-        outcomes: list[RowOutcome | RowError] = []
         workers = self._workers
+        pairs = {(p.data.child_external_id, workers.get(p.data.worker_external_id)) for p in rows}
+        children = await repository.allocations_of(pairs, uow.record)
+        outcomes: list[RowOutcome | RowError] = []
         for parsed in rows:
             row = parsed.data
             try:
