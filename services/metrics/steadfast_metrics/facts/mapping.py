@@ -30,7 +30,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -99,6 +100,7 @@ IGNORED_TYPES: frozenset[str] = frozenset(
 )
 
 
+@cache
 def stream_topic(event_type: str) -> str | None:
     """The contract topic of the stream an event type belongs to (None: not a followed stream)."""
     parts = event_type.split(".")
@@ -416,8 +418,13 @@ APPLIERS: Mapping[str, Read] = {
 # -- a batch --------------------------------------------------------------------------------------
 
 
+_NO_OFFSET = timedelta(0)
+
+
 def _utc(moment: datetime) -> datetime:
     """As UTC (SQLite hands back naive UTC datetimes)."""
+    if moment.tzinfo is not None and moment.utcoffset() == _NO_OFFSET:
+        return moment  # UTC already (an event's time as parsed)
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -444,19 +451,13 @@ class Changes:
         if kept is None or kept.record_version < upsert.record_version:
             records[upsert.record_id] = upsert
 
-    def follow(self, topic: str, event_time: datetime) -> None:
-        time = _utc(event_time)
-        held = self.streams.get(topic)
-        if held is None:
-            self.streams[topic] = StreamProgress(1, time)
-        else:
-            self.streams[topic] = StreamProgress(held.events + 1, max(held.newest_event_time, time))
-
 
 def changes_of(events: Sequence[CloudEvent]) -> Changes:
     """The row changes ``events`` make, in delivery order (see the module docstring); raises when a
     payload cannot be read."""
     changes = Changes()
+    counted: dict[str, int] = {}
+    newest: dict[str, datetime] = {}
     for event in events:
         topic = stream_topic(event.type)
         if topic is None:
@@ -464,5 +465,10 @@ def changes_of(events: Sequence[CloudEvent]) -> Changes:
         read = APPLIERS.get(event.type)
         if read is not None:
             changes.add(read(event.data))
-        changes.follow(topic, event.time)
+        time = _utc(event.time)
+        counted[topic] = counted.get(topic, 0) + 1
+        held = newest.get(topic)
+        if held is None or held < time:
+            newest[topic] = time
+    changes.streams = {topic: StreamProgress(n, newest[topic]) for topic, n in counted.items()}
     return changes
