@@ -20,6 +20,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
+from steadfast_shared.collector import collection_paused
 from steadfast_shared.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from steadfast_shared.exports import FORMULA_TRIGGERS, is_formula
 from steadfast_shared.imports.fast import FastRows
@@ -355,22 +356,26 @@ class _Tally:
 async def _apply(
     uow: UnitOfWork, importer: Importer[Any], batch: list[ParsedRow[Any]], tally: _Tally
 ) -> None:
-    outcomes = await importer.apply(uow, batch)
-    lines: dict[int, int | None] | None = None
-    for outcome in outcomes:
-        if isinstance(outcome, RowError) and outcome.line is None:
-            if lines is None:
-                lines = {parsed.row: parsed.line for parsed in batch}
-            outcome.line = lines.get(outcome.row)
-        tally.record(outcome)
-    # Push the batch to the database and publish its events into the outbox now, so memory stays flat.
-    if tally.result.mode is ImportMode.partial:
-        # Partial mode keeps the good rows whatever follows: commit each batch, so that a long import
-        # does not hold the database (on SQLite its one write lock) until the end of the file.
-        await uow.checkpoint()
-    else:
-        await uow.write_outbox()
-    uow.session.expunge_all()
+    # A batch makes some twenty objects a row (its records, events, envelopes, the rows written), none
+    # in a cycle: the collector is paused while it is applied and runs again between batches.
+    with collection_paused():
+        outcomes = await importer.apply(uow, batch)
+        lines: dict[int, int | None] | None = None
+        for outcome in outcomes:
+            if isinstance(outcome, RowError) and outcome.line is None:
+                if lines is None:
+                    lines = {parsed.row: parsed.line for parsed in batch}
+                outcome.line = lines.get(outcome.row)
+            tally.record(outcome)
+        # Push the batch to the database and publish its events into the outbox now, so memory stays
+        # flat.
+        if tally.result.mode is ImportMode.partial:
+            # Partial mode keeps the good rows whatever follows: commit each batch, so that a long import
+            # does not hold the database (on SQLite its one write lock) until the end of the file.
+            await uow.checkpoint()
+        else:
+            await uow.write_outbox()
+        uow.session.expunge_all()
 
 
 def _report_formulas(result: ImportResult, record: Record, raw: dict[str, str | None]) -> None:
