@@ -320,7 +320,10 @@ def run_child(database: str, rows: int, args: argparse.Namespace) -> dict[str, A
         "--seed",
         str(args.seed),
     ]
-    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    done = subprocess.run(command, check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout[-4000:] + done.stderr[-8000:])
+        raise SystemExit(f"the run {database} {rows} failed (exit status {done.returncode})")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 

@@ -28,13 +28,16 @@ is the ratio of events per second, bare read / rebuild, with the median of ``--r
     .venv/bin/python bench/bench_metrics_rebuild.py --events 100000 --repeat 3
 
 PostgreSQL: ``$STEADFAST_BENCH_POSTGRES_URL`` (default ``postgresql+asyncpg://postgres@127.0.0.1:5432/
-postgres``), a user that may CREATE DATABASE. Not part of ``make test``.
+postgres``), a user that may CREATE DATABASE. Not part of ``make test``. ``$BENCH_PROFILE=path`` writes
+the live consumer's cProfile statistics to ``path.<database>`` (for diagnosis; the figures then include
+the profiler's cost).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
 import random
@@ -54,6 +57,7 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
+import checkouts  # the bench's own helpers, next to this file
 import metrics_data  # the bench's own helper, next to this file (the script's folder is on sys.path)
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import BaseModel
@@ -427,9 +431,10 @@ async def live_run(
 # -- the orchestration ------------------------------------------------------------------------------
 
 
-def run_child(*args: str) -> dict[str, Any]:
+def run_child(*args: str, code: Path | None = None) -> dict[str, Any]:
     command = [sys.executable, __file__, "--one", *args]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    env = checkouts.environment(code)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args[:1])} failed ({done.returncode}):\n{done.stderr[-4000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -525,6 +530,14 @@ def main() -> None:
         help="the live consumer's batch_size (500, its default); several compare them in one run "
         "(1 is the old path's one transaction and one offset commit per event)",
     )
+    parser.add_argument(
+        "--live-code",
+        type=Path,
+        action="append",
+        default=[],
+        help="run the live consumer with this checkout's packages (repeatable: compares versions in one "
+        "run; default: this checkout)",
+    )
     parser.add_argument("--no-rebuild", action="store_true", help="only the bare reads and the live consumer")
     parser.add_argument("--seed", type=int, default=2015)
     parser.add_argument("--one", nargs="+", help=argparse.SUPPRESS)
@@ -537,7 +550,15 @@ def main() -> None:
         elif kind == "live":
             expected = json.loads(Path(args.one[2]).read_text())
             messages, batch, backend = int(args.one[3]), int(args.one[4]), args.one[5]
-            print(json.dumps(asyncio.run(live_run(bootstrap, expected, messages, batch, backend))))
+            profile = os.environ.get("BENCH_PROFILE")  # a file for the live consumer's cProfile stats
+            profiler = cProfile.Profile() if profile else None
+            if profiler is not None:
+                profiler.enable()
+            live = asyncio.run(live_run(bootstrap, expected, messages, batch, backend))
+            if profiler is not None and profile:
+                profiler.disable()
+                profiler.dump_stats(f"{profile}.{backend}")
+            print(json.dumps(live))
         else:
             expected = json.loads(Path(args.one[2]).read_text())
             result = asyncio.run(rebuild_run(bootstrap, expected, int(args.one[3]), args.one[4:]))
@@ -598,8 +619,9 @@ def main() -> None:
                         "  projections: every table holds one row per record named "
                         f"({sum(r['rows'].values()):,} rows)"
                     )
-            variants = [(b, size) for b in args.live for size in args.live_batch_size]
-            for backend, batch in variants if n < live_runs else []:
+            codes = args.live_code or [None]
+            variants = [(b, size, c) for b in args.live for size in args.live_batch_size for c in codes]
+            for backend, batch, code in variants if n < live_runs else []:
                 r = run_child(
                     "live",
                     broker.bootstrap_servers,
@@ -607,9 +629,13 @@ def main() -> None:
                     str(produced.messages),
                     str(batch),
                     backend,
+                    code=code,
                 )
                 r["batch_size"] = batch
+                r["code"] = code
                 lives.append(r)
+                if code is not None:
+                    print(f"  (code: {code})")
                 print(
                     f"{f'live {backend[:6]} b{batch}':<17}{r['timed_events']:>11,}{r['seconds']:>10.1f}"
                     f"{r['events_per_second']:>11,.0f}{r['peak_rss_mib']:>9.0f}Mi   (applied "
@@ -628,13 +654,16 @@ def main() -> None:
     )
     for backend in args.live:
         for batch in args.live_batch_size:
-            eps = statistics.median(
-                r["events_per_second"] for r in lives if (r["backend"], r["batch_size"]) == (backend, batch)
-            )
-            print(
-                f"  live consumer on {backend}, batch_size {batch}: {eps:,.0f} events/s -> "
-                f"live / bare read-and-parse = {eps / bare_parse:.3f}"
-            )
+            for code in args.live_code or [None]:
+                eps = statistics.median(
+                    r["events_per_second"]
+                    for r in lives
+                    if (r["backend"], r["batch_size"], r["code"]) == (backend, batch, code)
+                )
+                print(
+                    f"  live consumer on {backend}, batch_size {batch}{f', code {code}' if code else ''}: "
+                    f"{eps:,.0f} events/s -> live / bare read-and-parse = {eps / bare_parse:.3f}"
+                )
     if not rebuilds:
         return
     rebuild_eps = statistics.median(r["events_per_second"] for r in rebuilds)

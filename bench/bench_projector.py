@@ -33,13 +33,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import checkouts  # the bench's own helper, next to this file (the script's folder is on sys.path)
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-
-
-def _pythonpath(code: Path) -> str:
-    paths = [code, code / "shared", *sorted((code / "services").iterdir())]
-    return os.pathsep.join(str(p) for p in paths)
 
 
 async def _one(backend: str, events: int, batch_size: int) -> dict[str, Any]:
@@ -116,7 +113,7 @@ def main() -> None:
     for _ in range(args.repeat):
         for backend in args.databases:
             for code in codes:
-                env = {**os.environ, "PYTHONPATH": _pythonpath(code)}
+                env = checkouts.environment(code)
                 command = [sys.executable, __file__, "--one", backend, str(args.events), str(args.batch_size)]
                 done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
                 if done.returncode != 0:

@@ -167,7 +167,8 @@ async def _true(value: bool) -> bool:
 
 
 async def one_run(backend: str, cache_seconds: float, args: argparse.Namespace) -> dict[str, Any]:
-    environment = {"METRICS_KPI_CACHE_SECONDS": str(cache_seconds)}
+    # One token writes everything here: the per-client write limit (600 a minute) would refuse most.
+    environment = {"METRICS_KPI_CACHE_SECONDS": str(cache_seconds), "STAFF_RATE_LIMIT_WRITES_PER_MINUTE": "0"}
     async with running_system(backend, environment) as system:
         return await measure(system, args)
 

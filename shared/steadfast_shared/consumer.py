@@ -6,7 +6,9 @@ batch's tracking rows in one statement (duplicates skipped) and the handler's ch
 of every partition in the batch are committed to Kafka once, after the database commit. A batch that
 fails is applied again one event at a time, so a message that fails ``max_attempts`` times (or cannot
 even be parsed) goes alone to ``<topic>.dlq`` with the error in its headers while the rest of its batch
-lands, in order.
+lands, in order. The next batch is fetched and parsed while the database applies the current one (one
+batch ahead at most): it is applied, and its offsets committed, only after the current one's, and a
+batch fetched ahead when the consumer stops or restarts is simply delivered again.
 
 Rebalances and broker restarts do not kill the consumer: on a Kafka error it closes its client, backs
 off and starts again. Offsets are never committed for a message fetched before the latest rebalance, so
@@ -29,7 +31,7 @@ import asyncio
 import contextlib
 import weakref
 from collections.abc import Coroutine, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -129,6 +131,17 @@ class ConsumerStats:
     dead_lettered: int = 0
     #: Batches applied (one transaction and one offset commit each, unless one failed).
     batches: int = 0
+
+
+@dataclass
+class _Fetched:
+    """A batch as fetched: the records, the rebalance epoch then, the CloudEvents parsed and the
+    messages that are not CloudEvents (with why)."""
+
+    records: list[ConsumerRecord[bytes, bytes]]
+    epoch: int
+    delivered: list[Delivered] = field(default_factory=list)
+    poison: list[tuple[ConsumerRecord[bytes, bytes], str]] = field(default_factory=list)
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -281,6 +294,7 @@ class IdempotentConsumer:
         )
         consumer.subscribe(self.topics, listener=_Rebalance(self))
         dlq = new_producer(self._bootstrap, client_id=f"{self.name}-dlq")
+        ahead: asyncio.Future[_Fetched] | None = None
         try:
             await asyncio.wait_for(consumer.start(), 30)
             await asyncio.wait_for(dlq.start(), 30)
@@ -293,12 +307,18 @@ class IdempotentConsumer:
                 if loop.time() >= next_check:
                     cluster_id = await self._follow_broker(consumer, cluster_id)
                     next_check = loop.time() + BROKER_CHECK_SECONDS
-                batch = await self._fetch(consumer)
-                epoch = self._epoch
-                if batch and await self._process(batch, dlq):
-                    await self._commit(consumer, batch, epoch)
+                fetched = await (ahead or self._fetch_parsed(consumer))
+                # The next batch is fetched and parsed while the database applies this one (one batch
+                # ahead at most; it is applied, and its offsets committed, only after this one's).
+                ahead = asyncio.ensure_future(self._fetch_parsed(consumer)) if fetched.records else None
+                if fetched.records and await self._process(fetched, dlq):
+                    await self._commit(consumer, fetched.records, fetched.epoch)
                 await self._report_lag(consumer)
         finally:
+            if ahead is not None:
+                ahead.cancel()  # fetched, not applied: delivered again
+                with contextlib.suppress(BaseException):
+                    await ahead
             self._consumer = None
             await _close(consumer.stop(), CLOSE_SECONDS)
             await _close(dlq.stop(), CLOSE_SECONDS)
@@ -331,6 +351,17 @@ class IdempotentConsumer:
             batch.extend(record for records in more.values() for record in records)
         return batch
 
+    async def _fetch_parsed(self, consumer: AIOKafkaConsumer) -> _Fetched:
+        """The next batch, each message parsed, with the rebalance epoch it was fetched in."""
+        records = await self._fetch(consumer)
+        fetched = _Fetched(records, self._epoch)
+        for record in records:
+            try:
+                fetched.delivered.append(parse(record))
+            except PoisonMessage as exc:
+                fetched.poison.append((record, str(exc)))
+        return fetched
+
     async def _commit(
         self, consumer: AIOKafkaConsumer, batch: list[ConsumerRecord[bytes, bytes]], epoch: int
     ) -> None:
@@ -349,19 +380,14 @@ class IdempotentConsumer:
                 partitions=sorted(str(tp) for tp in offsets),
             )
 
-    async def _process(self, batch: list[ConsumerRecord[bytes, bytes]], dlq: Any) -> bool:
+    async def _process(self, fetched: _Fetched, dlq: Any) -> bool:
         """Apply a batch; dead-letter what is not a CloudEvent and what fails every attempt. False if the
         consumer was stopped while the database was unavailable (the batch is then left uncommitted, to
         be delivered again)."""
-        records: dict[tuple[str, int, int], ConsumerRecord[bytes, bytes]] = {}
-        delivered: list[Delivered] = []
-        for record in batch:
-            try:
-                delivered.append(parse(record))
-            except PoisonMessage as exc:
-                await self._dead_letter(record, dlq, str(exc), attempts=1)
-                continue
-            records[(record.topic, record.partition, record.offset)] = record
+        for record, error in fetched.poison:
+            await self._dead_letter(record, dlq, error, attempts=1)
+        delivered = fetched.delivered
+        records = {(r.topic, r.partition, r.offset): r for r in fetched.records}
         outcome = await self._apply_when_the_database_answers(delivered)
         if outcome is None:
             return False
