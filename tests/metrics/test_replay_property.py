@@ -13,7 +13,8 @@ every example; its tables are emptied before each delivery.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from datetime import date, timedelta
 from typing import Any
 
@@ -261,6 +262,15 @@ def redelivered(history: History, copies: Sequence[tuple[int, int]]) -> History:
     return [e for _, _, e in sorted(delivered, key=lambda d: (d[0], d[1]))]
 
 
+def _comparable(value: Any) -> Any:
+    """A fact's field, comparable across loads: collections sorted by their items' reprs."""
+    if isinstance(value, Mapping):
+        return sorted(map(repr, value.items()))
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return sorted(map(repr, value))
+    return repr(value)
+
+
 async def _state(projections: Projections) -> tuple[list[Any], list[Any], bool]:
     """The loaded facts (records sorted), every projected row but the revision's, and whether the
     revision moved."""
@@ -269,9 +279,7 @@ async def _state(projections: Projections) -> tuple[list[Any], list[Any], bool]:
         repository = FactsRepository(session)
         for as_of, window_days in LOADS:
             facts = await repository.load(as_of, window_days)
-            loaded.append(
-                {name: sorted(map(repr, getattr(facts, name))) for name in Facts.__dataclass_fields__}
-            )
+            loaded.append({f.name: _comparable(getattr(facts, f.name)) for f in fields(Facts) if f.compare})
         rows = []
         for name in PROJECTION_TABLES:
             if name in ("projection_sources", "projection_revision"):
