@@ -31,8 +31,10 @@ the indexes serve, so that a council with a hundred thousand open cases stays wo
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -41,7 +43,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import JSON, Date, Enum, and_, distinct, func, literal, or_, select, union_all
+from sqlalchemy import JSON, Date, Enum, and_, distinct, func, literal, or_, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -178,28 +180,90 @@ class FactsRepository:
         if window_days < 1:
             raise ValueError("window_days must be at least 1")
         with collection_paused():
-            async with self._snapshot() as (reader, driver):
-                return await _Day(reader, as_of, window_days, driver).facts()
+            async with self._snapshot() as readers:
+                days = [_Day(reader, as_of, window_days, driver) for reader, driver in readers]
+                return await _facts(days[0], days[-1])
 
     @asynccontextmanager
-    async def _snapshot(self) -> AsyncIterator[tuple[Reader, Any]]:
-        """On PostgreSQL a connection of its own in a ``REPEATABLE READ`` transaction, so events applied
-        while the facts are read are either all in or all out (and the session's own transaction,
-        which may have begun earlier, is not held open longer), and its driver's connection (asyncpg),
-        inside that transaction; on SQLite the session, whose transactions are serializable already,
-        and no driver connection."""
+    async def _snapshot(self) -> AsyncIterator[list[tuple[Reader, Any]]]:
+        """Where the facts are read from, with each reader's driver connection (asyncpg), or None.
+
+        On PostgreSQL two connections of their own in ``REPEATABLE READ`` transactions that share one
+        snapshot (the second imports the first's), so events applied while the facts are read are
+        either all in or all out, and half the queries run on each at once (a region's load waits on
+        the database most of the time); the session's own transaction, which may have begun earlier,
+        is not held open longer. On SQLite the session, whose transactions are serializable already."""
         bind = self.session.bind
         if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
-            async with bind.connect() as connection:
+            async with bind.connect() as connection, bind.connect() as other:
                 snapshot = await connection.execution_options(isolation_level="REPEATABLE READ")
-                async with snapshot.begin():
-                    # The transaction begins with the first statement: this one, so that the driver's
-                    # statements that follow run in it.
-                    await snapshot.execute(select(literal(1)))
-                    raw = await snapshot.get_raw_connection()
-                    yield snapshot, raw.driver_connection
+                alongside = await other.execution_options(isolation_level="REPEATABLE READ")
+                async with snapshot.begin(), alongside.begin():
+                    # Each transaction begins with its first statement: these, so that the driver's
+                    # statements that follow run in them, on the one snapshot.
+                    exported = str((await snapshot.execute(select(func.pg_export_snapshot()))).scalar_one())
+                    if not _SNAPSHOT_ID.fullmatch(exported):
+                        raise RuntimeError(f"unexpected snapshot id {exported!r}")
+                    await alongside.execute(text(f"SET TRANSACTION SNAPSHOT '{exported}'"))
+                    first, second = await snapshot.get_raw_connection(), await alongside.get_raw_connection()
+                    yield [(snapshot, first.driver_connection), (alongside, second.driver_connection)]
         else:
-            yield self.session, None
+            yield [(self.session, None)]
+
+
+#: What ``pg_export_snapshot()`` returns (checked before it is written into ``SET TRANSACTION``).
+_SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+")
+
+
+async def _facts(first: _Day, second: _Day) -> Facts:
+    """The day's facts, the queries shared between two readers of one snapshot (run at once), or all
+    on one reader in turn (``first is second``)."""
+    as_of, window_first, previous_first = first.as_of, first.window_first, first.previous_first
+
+    async def children() -> tuple[Any, ...]:
+        return (
+            await first._current_runs(as_of),
+            await first._visits(as_of),
+            await first._episodes(as_of),
+            await first._assessments(as_of, window_first),
+            await first._workers(as_of, min(as_of - timedelta(days=TURNOVER_DAYS), previous_first)),
+            await first._posts(as_of),
+            await first._placements(as_of),
+            await first._audits(as_of, window_first),
+        )
+
+    async def rest() -> tuple[Any, ...]:
+        return (
+            await second._allocations(as_of, window_first),
+            await second._reviews(as_of, window_first),
+            await second._iro_visits(as_of, window_first),
+            await second._surveys(as_of, previous_first),
+        )
+
+    if first is second:
+        one, two = await children(), await rest()
+    else:
+        async with asyncio.TaskGroup() as group:  # one failing cancels the other
+            started = group.create_task(children()), group.create_task(rest())
+        one, two = started[0].result(), started[1].result()
+    runs, visits, (episodes, child_external_ids), assessments, workers, posts, placements, audits = one
+    allocations, reviews, iro_visits, surveys = two
+    return Facts(
+        workers=workers,
+        posts=posts,
+        placements=placements,
+        episodes=episodes,
+        allocations=allocations,
+        assessments=assessments,
+        visits=visits,
+        reviews=reviews,
+        iro_visits=iro_visits,
+        audits=audits,
+        surveys=surveys,
+        child_external_ids=child_external_ids,
+        runs_as_of=as_of,
+        current_runs=runs,
+    )
 
 
 def _json(value: Any) -> Any:
@@ -252,26 +316,6 @@ class _Day:
         if decoders:
             rows = [_decoded(row, decoders) for row in rows]
         return rows
-
-    async def facts(self) -> Facts:
-        as_of, window_first, previous_first = self.as_of, self.window_first, self.previous_first
-        episodes, child_external_ids = await self._episodes(as_of)
-        return Facts(
-            workers=await self._workers(as_of, min(as_of - timedelta(days=TURNOVER_DAYS), previous_first)),
-            posts=await self._posts(as_of),
-            placements=await self._placements(as_of),
-            episodes=episodes,
-            allocations=await self._allocations(as_of, window_first),
-            assessments=await self._assessments(as_of, window_first),
-            visits=await self._visits(as_of),
-            reviews=await self._reviews(as_of, window_first),
-            iro_visits=await self._iro_visits(as_of, window_first),
-            audits=await self._audits(as_of, window_first),
-            surveys=await self._surveys(as_of, previous_first),
-            child_external_ids=child_external_ids,
-            runs_as_of=as_of,
-            current_runs=await self._current_runs(as_of),
-        )
 
     # -- staff ----------------------------------------------------------------------------------------
 
