@@ -51,6 +51,21 @@ BatchHandler = Callable[[UnitOfWork, Sequence[CloudEvent]], Awaitable[Any]]
 SessionFactory = Callable[[], Awaitable[AsyncSession]]
 
 
+@dataclass(frozen=True)
+class ReadAhead:
+    """A service's batch work split in two: ``prepare`` is pure work on a whole batch (reading the
+    payloads, say), done before its transaction, while the previous batch is in the database; ``apply``
+    writes the batch's new events with what ``prepare`` made of every event of the batch (duplicates
+    included: it must leave what the batch handler applied to the new events alone would leave)."""
+
+    prepare: Callable[[Sequence[CloudEvent]], Any]
+    apply: Callable[[UnitOfWork, Sequence[CloudEvent], Any], Awaitable[Any]]
+
+
+#: ``BatchApplier.apply``'s ``prepared`` when the batch was not read ahead.
+NOT_PREPARED: Any = object()
+
+
 class PoisonMessage(Exception):
     """A message that can never be processed (not a CloudEvent, say): straight to the dead-letter topic."""
 
@@ -140,6 +155,7 @@ class BatchApplier:
         max_attempts: int = 3,
         retry_delay: float = 0.2,
         session: SessionFactory | None = None,
+        read_ahead: ReadAhead | None = None,
     ) -> None:
         self.name = name
         self._database = database
@@ -151,28 +167,32 @@ class BatchApplier:
         self._retry_delay = retry_delay
         self._session = session or self._new_session
         self._track = _Tracker(tables.processed_events, database.dialect)
+        self.read_ahead = read_ahead
 
     async def _new_session(self) -> AsyncSession:
         return self._database.sessionmaker()
 
-    async def apply(self, batch: Sequence[Delivered]) -> Outcome:
+    async def apply(self, batch: Sequence[Delivered], prepared: Any = NOT_PREPARED) -> Outcome:
         """Apply ``batch`` (see the module docstring); :class:`DatabaseUnavailable` when the database
-        cannot be reached, with nothing applied by the attempt that met it."""
+        cannot be reached, with nothing applied by the attempt that met it. ``prepared``: what the
+        read-ahead's ``prepare`` made of the whole batch (used while the batch goes in whole)."""
         outcome = Outcome()
         distinct: dict[str, Delivered] = {}
         for delivered in batch:
             distinct.setdefault(delivered.event.id, delivered)
         outcome.duplicates = len(batch) - len(distinct)
         if distinct:
-            await self._apply_part(list(distinct.values()), outcome)
+            await self._apply_part(list(distinct.values()), outcome, prepared)
         return outcome
 
-    async def _apply_part(self, part: list[Delivered], outcome: Outcome) -> None:
-        if len(part) == 1:
+    async def _apply_part(
+        self, part: list[Delivered], outcome: Outcome, prepared: Any = NOT_PREPARED
+    ) -> None:
+        if len(part) == 1 and prepared is NOT_PREPARED:
             await self._apply_alone(part[0], outcome)
             return
         try:
-            fresh = await self._apply_together(part)
+            fresh = await self._apply_together(part, prepared)
         except Exception as exc:
             if _unavailable(exc):
                 raise DatabaseUnavailable(f"{type(exc).__name__}: {exc}"[:4000]) from exc
@@ -183,6 +203,9 @@ class BatchApplier:
                 error=f"{type(exc).__name__}: {exc}"[:4000],
             )
             outcome.whole = False
+            if len(part) == 1:
+                await self._apply_alone(part[0], outcome)
+                return
             middle = len(part) // 2
             await self._apply_part(part[:middle], outcome)
             await self._apply_part(part[middle:], outcome)
@@ -190,13 +213,17 @@ class BatchApplier:
         outcome.applied.extend(fresh)
         outcome.duplicates += len(part) - len(fresh)
 
-    async def _apply_together(self, delivered: list[Delivered]) -> list[Delivered]:
+    async def _apply_together(
+        self, delivered: list[Delivered], prepared: Any = NOT_PREPARED
+    ) -> list[Delivered]:
         async with await self._session() as session:
             uow = UnitOfWork(session, tables=self._tables, registry=self._registry)
             try:
                 tracked = await self._track(session, self.name, delivered)
                 fresh = [d for d in delivered if d.event.id in tracked]
-                if fresh:
+                if fresh and prepared is not NOT_PREPARED and self.read_ahead is not None:
+                    await self.read_ahead.apply(uow, [d.event for d in fresh], prepared)
+                elif fresh:
                     await self._batch_handler(uow, [d.event for d in fresh])
                 await uow.commit()
                 return fresh

@@ -46,6 +46,7 @@ from prometheus_client.registry import Collector
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
 from steadfast_shared.batch import (
+    NOT_PREPARED,
     BatchApplier,
     BatchHandler,
     DatabaseUnavailable,
@@ -53,6 +54,7 @@ from steadfast_shared.batch import (
     Handler,
     Outcome,
     PoisonMessage,
+    ReadAhead,
     parse,
 )
 from steadfast_shared.db.engine import Database
@@ -105,7 +107,7 @@ class _FreshnessCollector(Collector):
 
 REGISTRY.register(_FreshnessCollector())
 
-__all__ = ["DLQ_SUFFIX", "BatchHandler", "Handler", "IdempotentConsumer", "PoisonMessage"]
+__all__ = ["DLQ_SUFFIX", "BatchHandler", "Handler", "IdempotentConsumer", "PoisonMessage", "ReadAhead"]
 
 DLQ_SUFFIX = ".dlq"
 
@@ -142,6 +144,8 @@ class _Fetched:
     epoch: int
     delivered: list[Delivered] = field(default_factory=list)
     poison: list[tuple[ConsumerRecord[bytes, bytes], str]] = field(default_factory=list)
+    #: What the read-ahead prepared of ``delivered``.
+    prepared: Any = NOT_PREPARED
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -185,9 +189,11 @@ class IdempotentConsumer:
         retry_delay: float = 0.2,
         partitions: int = 3,
         replication_factor: int = 1,
+        read_ahead: ReadAhead | None = None,
     ) -> None:
         """``handler`` applies one event; ``batch_handler``, when given, applies many in one go (it must
-        leave what ``handler`` applied to each in turn would leave), else each goes through ``handler``."""
+        leave what ``handler`` applied to each in turn would leave), else each goes through ``handler``.
+        ``read_ahead``, when given, does a batch's pure work while the previous batch is applied."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.name = name
@@ -203,6 +209,7 @@ class IdempotentConsumer:
             batch_handler=batch_handler,
             max_attempts=max_attempts,
             retry_delay=retry_delay,
+            read_ahead=read_ahead,
         )
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay
@@ -228,6 +235,7 @@ class IdempotentConsumer:
         topics: list[str],
         handler: Handler,
         batch_handler: BatchHandler | None = None,
+        read_ahead: ReadAhead | None = None,
     ) -> IdempotentConsumer:
         """A consumer of a running service: its database, tables, event registry, and the broker, batch
         and topic settings of its ``<PREFIX>_*`` variables."""
@@ -237,6 +245,7 @@ class IdempotentConsumer:
             topics=topics,
             handler=handler,
             batch_handler=batch_handler,
+            read_ahead=read_ahead,
             database=runtime.database,
             tables=runtime.definition.tables,
             registry=runtime.definition.registry,
@@ -360,6 +369,12 @@ class IdempotentConsumer:
                 fetched.delivered.append(parse(record))
             except PoisonMessage as exc:
                 fetched.poison.append((record, str(exc)))
+        read_ahead = self._applier.read_ahead
+        if read_ahead is not None and fetched.delivered:
+            try:
+                fetched.prepared = read_ahead.prepare([d.event for d in fetched.delivered])
+            except Exception:
+                fetched.prepared = NOT_PREPARED
         return fetched
 
     async def _commit(
@@ -388,7 +403,7 @@ class IdempotentConsumer:
             await self._dead_letter(record, dlq, error, attempts=1)
         delivered = fetched.delivered
         records = {(r.topic, r.partition, r.offset): r for r in fetched.records}
-        outcome = await self._apply_when_the_database_answers(delivered)
+        outcome = await self._apply_when_the_database_answers(delivered, fetched.prepared)
         if outcome is None:
             return False
         for failed, error in outcome.failed:
@@ -411,13 +426,15 @@ class IdempotentConsumer:
             EVENT_AGE.labels(self.name).set(max(0.0, (utcnow() - latest).total_seconds()))
         return True
 
-    async def _apply_when_the_database_answers(self, delivered: list[Delivered]) -> Outcome | None:
+    async def _apply_when_the_database_answers(
+        self, delivered: list[Delivered], prepared: Any = NOT_PREPARED
+    ) -> Outcome | None:
         """The batch applied, waiting (with backoff) through an outage of the database: its events are
         not at fault, so none is dead-lettered for it. None if the consumer is stopped meanwhile."""
         delay = self._retry_delay
         while True:
             try:
-                return await self._applier.apply(delivered)
+                return await self._applier.apply(delivered, prepared)
             except DatabaseUnavailable as exc:
                 log.warning(
                     "consumer.database_unavailable", consumer=self.name, error=str(exc), retry_in=delay

@@ -19,9 +19,11 @@ from sqlalchemy import Table, select
 
 from steadfast_metrics.bootstrap import definition
 from steadfast_metrics.db import Base
+from steadfast_metrics.facts.consumer import GROUP
 from steadfast_metrics.facts.mapping import Changes, changes_of
-from steadfast_metrics.facts.projector import apply_events
+from steadfast_metrics.facts.projector import READ_AHEAD, apply_event, apply_events
 from steadfast_metrics.facts.repository import FactsRepository
+from steadfast_shared.batch import BatchApplier, Delivered
 from steadfast_shared.db import create_database
 from steadfast_shared.db.migrations import upgrade
 from steadfast_shared.events import CloudEvent
@@ -101,3 +103,46 @@ async def test_batches_leave_each_records_newest_row_on_both_databases(
                 assert sum(sources.values()) == len(delivered) + 10
         finally:
             await database.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_batches_read_ahead_leave_what_the_batch_handler_leaves(
+    backend: str, make_database: Callable[..., Awaitable[str]], tmp_path: Path
+) -> None:
+    """The live consumer's path: the tracking rows drop the copies, and each batch's payloads were read
+    ahead from every event of it, copies included; the projections, the sources (counting each event
+    once) and the revision are what the batch handler leaves."""
+    history = interleaved(council(seed=13, children=12).events, random.Random(8))
+    delivered = [e for e in history for _ in (1, 2)] + history[::4]
+    expected = _expected(changes_of(history))
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'metrics.db'}"
+        await asyncio.to_thread(upgrade, definition.alembic_ini, url)
+    else:
+        url = await make_database(definition)
+    database = create_database(url)
+    applier = BatchApplier(
+        name=GROUP,
+        database=database,
+        tables=definition.tables,
+        registry=definition.registry,
+        handler=apply_event,
+        batch_handler=apply_events,
+        read_ahead=READ_AHEAD,
+    )
+    try:
+        offsets = iter(range(len(delivered)))
+        for first in range(0, len(delivered), 41):
+            batch = [Delivered(e, "t", 0, next(offsets)) for e in delivered[first : first + 41]]
+            outcome = await applier.apply(batch, READ_AHEAD.prepare([d.event for d in batch]))
+            assert outcome.whole
+            assert not outcome.failed
+        async with database.sessionmaker() as session:
+            for name, (columns, rows) in expected.items():
+                assert await _rows(session, Base.metadata.tables[name], columns) == rows, name
+            repository = FactsRepository(session)
+            assert await repository.revision() > 0
+            sources = {s.topic: s.events_applied for s in await repository.sources()}
+            assert sum(sources.values()) == len(history)
+    finally:
+        await database.dispose()

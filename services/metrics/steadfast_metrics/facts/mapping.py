@@ -456,19 +456,25 @@ def changes_of(events: Sequence[CloudEvent]) -> Changes:
     """The row changes ``events`` make, in delivery order (see the module docstring); raises when a
     payload cannot be read."""
     changes = Changes()
+    for event in events:
+        read = APPLIERS.get(event.type)
+        if read is not None:
+            changes.add(read(event.data))
+    changes.streams = streams_of(events)
+    return changes
+
+
+def streams_of(events: Sequence[CloudEvent]) -> dict[str, StreamProgress]:
+    """What ``events`` add to each followed stream's row of ``projection_sources``."""
     counted: dict[str, int] = {}
     newest: dict[str, datetime] = {}
     for event in events:
         topic = stream_topic(event.type)
         if topic is None:
             continue
-        read = APPLIERS.get(event.type)
-        if read is not None:
-            changes.add(read(event.data))
         time = _utc(event.time)
         counted[topic] = counted.get(topic, 0) + 1
         held = newest.get(topic)
         if held is None or held < time:
             newest[topic] = time
-    changes.streams = {topic: StreamProgress(n, newest[topic]) for topic, n in counted.items()}
-    return changes
+    return {topic: StreamProgress(n, newest[topic]) for topic, n in counted.items()}
