@@ -2,7 +2,8 @@
 
 Each collection the allocations set off walks every object made since the last one, so work that makes
 a few hundred thousand short-lived rows (a bulk import's batch: the rows, their events and envelopes,
-the records written) spends a large share of its time in collections that find nothing. Reference
+the records written; a day's facts in the metrics service, a million small records) spends a large
+share of its time in collections that find nothing. Reference
 counting frees those objects all the same; the collector runs again when the last overlapping pause
 ends. A pause should cover bounded work (one batch, not a whole file), so that whatever cycles the work
 does make are collected between pauses and memory stays flat.

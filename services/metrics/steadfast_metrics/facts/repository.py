@@ -32,13 +32,12 @@ the indexes serve, so that a council with a hundred thousand open cases stays wo
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
@@ -84,6 +83,7 @@ from steadfast_metrics.facts.records import (
     Worker,
 )
 from steadfast_shared.codes import EpisodeType
+from steadfast_shared.collector import collection_paused
 
 #: Leavers of the 12 months up to and including ``as_of`` count in the turnover rate (a leap year's
 #: extra day included).
@@ -110,32 +110,6 @@ def financial_year_start(day: date) -> date:
 
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-class _Pauses:
-    """The pauses of the collector now open (they may overlap: concurrent loads), and whether it ran
-    before the first of them."""
-
-    open = 0
-    resume = False
-
-
-@contextmanager
-def collection_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while a day's facts are built or counted: a region's facts
-    are a million small objects in no cycle, and each collection their allocations set off walks all
-    of those made so far (a third of a region's load and answer went on it). Reference counting still
-    frees everything at once; the collector runs again when the last of the overlapping pauses ends."""
-    if _Pauses.open == 0:
-        _Pauses.resume = gc.isenabled()
-        gc.disable()
-    _Pauses.open += 1
-    try:
-        yield
-    finally:
-        _Pauses.open -= 1
-        if _Pauses.open == 0 and _Pauses.resume:
-            gc.enable()
 
 
 @dataclass(frozen=True)

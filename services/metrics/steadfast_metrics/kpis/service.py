@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from steadfast_metrics.facts.records import Facts
-from steadfast_metrics.facts.repository import FactsRepository, collection_paused
+from steadfast_metrics.facts.repository import FactsRepository
 from steadfast_metrics.freshness.schemas import Freshness
 from steadfast_metrics.freshness.service import freshness
 from steadfast_metrics.kpis.cache import KpiCache
@@ -26,6 +26,7 @@ from steadfast_metrics.settings import MetricsSettings, metrics_settings
 from steadfast_metrics.strategy.repository import StrategyRepository
 from steadfast_metrics.strategy.schemas import StrategyRead
 from steadfast_metrics.strategy.service import StrategyService
+from steadfast_shared.collector import collection_paused
 from steadfast_shared.dates import active_on
 from steadfast_shared.db import utcnow
 from steadfast_shared.errors import NotFound
