@@ -11,13 +11,15 @@ In one run, for each database and each answer-cache grace (``METRICS_KPI_CACHE_S
 3. meanwhile asks ``GET /v1/kpis`` every ``--poll-ms`` milliseconds, as a dashboard would, and notes
    each answer's ``permanent_rate`` denominator and when the answer arrived.
 
-A write is *committed* when its 201 arrives and *visible* at the first answer that counts it: the k-th
-write committed is visible at the first answer whose denominator counts k workers hired (workers are
-hired one FTE each, so the denominator is the number visible; the writes are taken to become visible
-in the order they were committed, which is the order their events reach the metrics service, give or
-take the writes in flight together). The figures are the write → visible latency's median, p95, p99 and
-maximum over every write, the writes a second achieved, and how long after the last write everything
-was visible.
+Before the clock starts, one write is made and waited for until an answer counts it (the metrics
+consumer has joined its group, the answer cache is warm). A write is *committed* when its 201 arrives
+and *visible* at the first answer that counts it: the k-th write committed is visible at the first
+answer whose denominator counts k workers hired (one FTE each, so the denominator is the number
+visible; the writes are taken to become visible in the order they were committed, which is the order
+their events reach the metrics service, give or take the writes in flight together). The figures are
+the write -> visible latency's median, p95, p99 and maximum over every write, the writes a second
+achieved, and how long after the last write everything was visible. ``--timeline`` prints, second by
+second, the writes committed and visible.
 
     .venv/bin/python bench/bench_write_visible.py                         # 200/s for 60 s, both databases
     .venv/bin/python bench/bench_write_visible.py --seconds 20 --databases postgresql --cache-seconds 2 0.25
@@ -53,6 +55,7 @@ class Observed:
     write_latency: list[float] = field(default_factory=list)
     failed: dict[int, int] = field(default_factory=dict)
     answers: list[tuple[float, float]] = field(default_factory=list)  # (arrived, denominator)
+    computed: list[str] = field(default_factory=list)  # each answer's freshness.computed_at
     skipped: int = 0  # writes not sent at their time (too many in flight)
 
 
@@ -87,9 +90,11 @@ async def _poll(system: System, observed: Observed, interval: float, until: asyn
         began = time.perf_counter()
         answer = await system.http.get(url)
         if answer.status_code == 200:
-            denominator = _denominator(answer.json())
+            report = answer.json()
+            denominator = _denominator(report)
             if denominator is not None:
                 observed.answers.append((time.perf_counter(), denominator))
+                observed.computed.append(report.get("freshness", {}).get("computed_at", ""))
         await asyncio.sleep(max(0.0, interval - (time.perf_counter() - began)))
 
 
@@ -110,8 +115,17 @@ async def measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
     observed = Observed()
     stop_polling = asyncio.Event()
     poller = asyncio.create_task(_poll(system, observed, args.poll_ms / 1000, stop_polling))
-    # The first answer (a cold one) before the clock starts.
-    await wait_for(lambda: _true(bool(observed.answers)), 120, "a first GET /v1/kpis answer")
+    # Before the clock starts: a first write, and an answer counting it (the metrics consumer has joined
+    # its group and applied an event; the cache holds an answer).
+    warm = await system.http.post(f"{system.url['staff']}/v1/workers", json=_hire(-1, run))
+    if warm.status_code != 201:
+        raise SystemExit(f"the warm-up write: {warm.status_code} {warm.text[:500]}")
+    await wait_for(
+        lambda: _true(bool(observed.answers) and observed.answers[-1][1] >= 1),
+        180,
+        "the warm-up write visible",
+    )
+    base = 1
     gate = asyncio.Semaphore(args.in_flight)
     writes: list[asyncio.Task[None]] = []
     total = int(args.rate * args.seconds)
@@ -130,7 +144,7 @@ async def measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
 
     async def all_visible() -> bool:
         system.alive()
-        return bool(observed.answers) and observed.answers[-1][1] >= written
+        return bool(observed.answers) and observed.answers[-1][1] >= base + written
 
     await wait_for(all_visible, args.settle_timeout, "every write visible", interval=0.05)
     stop_polling.set()
@@ -143,9 +157,17 @@ async def measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
         # The first answer arriving after the commit that counts k workers.
         first = bisect.bisect_right(arrivals, at)
         for i in range(first, len(arrivals)):
-            if counts[i] >= k:
+            if counts[i] >= base + k:
                 latencies.append(arrivals[i] - at)
                 break
+    if args.timeline:
+        print("  seconds  committed  visible  computed_at (of the last answer in the second)")
+        for second in range(int((arrivals[-1] - began) if arrivals else 0) + 1):
+            edge = began + second + 1
+            done = bisect.bisect_right(committed, edge)
+            i = bisect.bisect_right(arrivals, edge) - 1
+            if i >= 0:
+                print(f"  {second + 1:>7}  {done:>9}  {counts[i] - base:>7.0f}  {observed.computed[i]}")
     return {
         "writes": written,
         "skipped": observed.skipped,
@@ -187,6 +209,9 @@ def main() -> None:
         help="METRICS_KPI_CACHE_SECONDS values to compare (default: the service's own)",
     )
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--timeline", action="store_true", help="print writes committed and visible per second"
+    )
     parser.add_argument("--settle-timeout", type=float, default=300.0)
     parser.add_argument(
         "--databases", nargs="+", choices=("sqlite", "postgresql"), default=["sqlite", "postgresql"]
