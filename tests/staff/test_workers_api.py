@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from steadfast_shared.testing import ServiceClient, read_topic
@@ -231,3 +233,20 @@ async def test_teams_are_set_up_renamed_and_listed(staff: ServiceClient) -> None
     assert renamed.json() == {"code": "ACIN1", "name": "Assessment and CIN 1", "version": 2}
     listed = await staff.http.get("/v1/teams", headers=staff.auth(*READ))
     assert [t["code"] for t in listed.json()["items"]] == ["ACIN1"]
+
+
+async def test_workers_hired_at_once_into_a_new_team_set_it_up_once(staff: ServiceClient) -> None:
+    """Each request finds the team missing and sets it up; the ones that lose the race to the first
+    leave their copy out (a 201 each, not a 409) and one TeamCreated event is written."""
+    answers = await asyncio.gather(
+        *(
+            staff.http.post(
+                "/v1/workers", json=worker_body(f"HR-RACE-{n}", team="NEW9"), headers=staff.auth(*WRITE)
+            )
+            for n in range(8)
+        )
+    )
+    assert [a.status_code for a in answers] == [201] * 8, [a.text for a in answers if a.status_code != 201]
+    assert await outbox_count(staff, "NEW9") == 1
+    team = await staff.http.get("/v1/teams/NEW9", headers=staff.auth(*READ))
+    assert team.status_code == 200, team.text

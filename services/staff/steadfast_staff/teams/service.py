@@ -38,7 +38,8 @@ class TeamService:
         return team
 
     async def ensure(self, codes: Iterable[str]) -> None:
-        """Set up the teams named that do not exist yet (SPEC: a team named in an import is created)."""
+        """Set up the teams named that do not exist yet (SPEC: a team named in an import is created),
+        once, however many requests name a new team at the same moment."""
         wanted = set(codes)
         for code in sorted(wanted - await self.teams.existing_codes(wanted)):
-            self.teams.add(Team.set_up(code))
+            await self.teams.add_unless_set_up(Team.set_up(code))
