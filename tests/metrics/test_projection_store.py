@@ -24,7 +24,7 @@ from steadfast_metrics.facts.mapping import Changes, changes_of
 from steadfast_metrics.facts.projector import READ_AHEAD, apply_event, apply_events
 from steadfast_metrics.facts.repository import FactsRepository
 from steadfast_shared.batch import BatchApplier, Delivered
-from steadfast_shared.db import create_database
+from steadfast_shared.db import Database, create_database
 from steadfast_shared.db.migrations import upgrade
 from steadfast_shared.events import CloudEvent
 from steadfast_shared.uow import UnitOfWork
@@ -45,6 +45,18 @@ def _table(model: Any) -> Table:
 async def _rows(session: Any, table: Table, columns: list[str]) -> list[tuple[Any, ...]]:
     found = await session.execute(select(*(table.c[c] for c in columns)))
     return sorted((tuple(_plain(v) for v in row) for row in found), key=repr)
+
+
+async def _fresh_database(
+    backend: str, make_database: Callable[..., Awaitable[str]], sqlite_file: Path
+) -> Database:
+    """A metrics database migrated to head: a scratch PostgreSQL database, or ``sqlite_file``."""
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{sqlite_file}"
+        await asyncio.to_thread(upgrade, definition.alembic_ini, url)
+    else:
+        url = await make_database(definition)
+    return create_database(url)
 
 
 def _expected(changes: Changes) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
@@ -72,12 +84,7 @@ async def test_batches_leave_each_records_newest_row_on_both_databases(
     assert {"fact_workers", "fact_worker_terms", "fact_allocations", "fact_audits"} <= set(expected)
 
     for batch_size in (1, 37, len(delivered)):
-        if backend == "sqlite":
-            url = f"sqlite+aiosqlite:///{tmp_path / f'metrics-{batch_size}.db'}"
-            await asyncio.to_thread(upgrade, definition.alembic_ini, url)
-        else:
-            url = await make_database(definition)
-        database = create_database(url)
+        database = await _fresh_database(backend, make_database, tmp_path / f"metrics-{batch_size}.db")
         try:
             for first in range(0, len(delivered), batch_size):
                 async with database.sessionmaker() as session:
@@ -115,12 +122,7 @@ async def test_batches_read_ahead_leave_what_the_batch_handler_leaves(
     history = interleaved(council(seed=13, children=12).events, random.Random(8))
     delivered = [e for e in history for _ in (1, 2)] + history[::4]
     expected = _expected(changes_of(history))
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'metrics.db'}"
-        await asyncio.to_thread(upgrade, definition.alembic_ini, url)
-    else:
-        url = await make_database(definition)
-    database = create_database(url)
+    database = await _fresh_database(backend, make_database, tmp_path / "metrics.db")
     applier = BatchApplier(
         name=GROUP,
         database=database,
