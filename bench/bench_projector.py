@@ -88,7 +88,7 @@ async def _one(backend: str, events: int, batch_size: int) -> dict[str, Any]:
                 admin = await asyncpg.connect(admin_dsn)
                 await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 await admin.close()
-    return {"events": len(parsed), "seconds": seconds, "code": str(Path(projector.__file__).parents[3])}
+    return {"events": len(parsed), "seconds": seconds, "code": projector.__file__}
 
 
 def main() -> None:
@@ -122,7 +122,7 @@ def main() -> None:
                 rate = r["events"] / r["seconds"]
                 results.setdefault((backend, code), []).append(rate)
                 print(
-                    f"  {backend:<11} {r['code']:<40} {r['seconds']:7.2f} s  {rate:9,.0f} events/s",
+                    f"  {backend:<11} {r['code']:<70} {r['seconds']:7.2f} s  {rate:9,.0f} events/s",
                     flush=True,
                 )
     print("\nmedians")
