@@ -9,24 +9,16 @@ own, so no other test's events reach the metrics service's topics.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import func, select
 
-from steadfast_audit.bootstrap import definition as audit
 from steadfast_audit.directory.models import DirectoryWorker as AuditDirectory
-from steadfast_caseload.bootstrap import definition as caseload
 from steadfast_caseload.directory.models import DirectoryWorker as CaseloadDirectory
-from steadfast_metrics.bootstrap import definition as metrics
-from steadfast_shared.embedded.broker import TansuBroker
 from steadfast_shared.testing import ServiceClient
 from steadfast_shared.testing.helpers import wait_until
-from steadfast_staff.bootstrap import definition as staff
 from tests.e2e.council import Council, build_council, expected_kpis
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -37,25 +29,6 @@ WRITE = {
     "caseload": ("caseload:read", "caseload:write"),
     "audit": ("audit:read", "audit:write"),
 }
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Any:
-    broker = TansuBroker(log_file=tmp_path / "tansu.log")
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def platform(start_service: Any, own_broker: TansuBroker) -> AsyncIterator[dict[str, ServiceClient]]:
-    servers = own_broker.bootstrap_servers
-    yield {
-        d.name: await start_service(d, kafka_bootstrap_servers=servers)
-        for d in (staff, caseload, audit, metrics)
-    }
 
 
 async def import_csv(service: ServiceClient, kind: str, body: str) -> dict[str, Any]:

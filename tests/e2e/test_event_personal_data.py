@@ -12,26 +12,19 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import func, select
 
-from steadfast_audit.bootstrap import definition as audit
 from steadfast_audit.directory.models import DirectoryWorker as AuditDirectory
-from steadfast_caseload.bootstrap import definition as caseload
 from steadfast_caseload.directory.models import DirectoryWorker as CaseloadDirectory
-from steadfast_metrics.bootstrap import definition as metrics
 from steadfast_shared.embedded.broker import TansuBroker
 from steadfast_shared.events import CloudEvent
 from steadfast_shared.events.personal_data import ALLOWED_FIELDS, leaf_values, unlisted_fields
 from steadfast_shared.testing import ServiceClient
 from steadfast_shared.testing.helpers import wait_until
-from steadfast_staff.bootstrap import definition as staff
 from tests.e2e.council import Council, build_council
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -62,25 +55,6 @@ def council_with_names() -> Council:
         row["moderator"] = MODERATORS[n % 2] if moderated else ""
         row["moderation_reason"] = f"Agreed with {OWNER} at panel" if moderated else ""
     return council
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[TansuBroker]:
-    broker = TansuBroker(log_file=tmp_path / "tansu.log")
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def platform(start_service: Any, own_broker: TansuBroker) -> AsyncIterator[dict[str, ServiceClient]]:
-    servers = own_broker.bootstrap_servers
-    yield {
-        d.name: await start_service(d, kafka_bootstrap_servers=servers)
-        for d in (staff, caseload, audit, metrics)
-    }
 
 
 async def send(service: ServiceClient, method: str, url: str, **request: Any) -> dict[str, Any]:

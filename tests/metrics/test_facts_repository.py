@@ -3,7 +3,6 @@ from the loaded facts as from every fact there is, for the council and for each 
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, timedelta
@@ -55,7 +54,6 @@ from steadfast_metrics.kpis.engine import compute_kpis
 from steadfast_metrics.strategy.document import SLOUGH_2014_17
 from steadfast_shared.codes import AuditType, EmploymentType, EpisodeType, Grade, Role, VisitType
 from steadfast_shared.db import create_database
-from steadfast_shared.db.migrations import upgrade
 from steadfast_shared.events import CloudEvent
 from steadfast_staff.events import (
     ExitSurveyData,
@@ -89,6 +87,7 @@ from tests.metrics.conftest import (
     visit,
     worker,
 )
+from tests.support.backends import migrated_url
 
 AS_OF = date(2015, 3, 2)
 WINDOW_FIRST = AS_OF - timedelta(days=181)
@@ -100,11 +99,7 @@ async def projections(
 ) -> AsyncIterator[Projections]:
     """The projections on PostgreSQL and on SQLite (the embedded default): the loader counts runs
     where the rows are, in SQL both must answer alike."""
-    if request.param == "postgresql":
-        url = await make_database(definition)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'metrics.db'}"
-        await asyncio.to_thread(upgrade, definition.alembic_ini, url)
+    url = await migrated_url(request.param, definition, make_database, tmp_path / "metrics.db")
     database = create_database(url, pool_size=2)
     try:
         yield Projections(database)

@@ -7,7 +7,6 @@ the revision where it was."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -25,11 +24,10 @@ from steadfast_metrics.facts.projector import READ_AHEAD, apply_event, apply_eve
 from steadfast_metrics.facts.repository import FactsRepository
 from steadfast_shared.batch import BatchApplier, Delivered
 from steadfast_shared.db import Database, create_database
-from steadfast_shared.db.migrations import upgrade
 from steadfast_shared.events import CloudEvent
 from steadfast_shared.uow import UnitOfWork
 from tests.metrics.test_rebuild import council, interleaved
-from tests.support.backends import BACKENDS
+from tests.support.backends import BACKENDS, migrated_url
 
 
 def _plain(value: Any) -> Any:
@@ -51,12 +49,7 @@ async def _fresh_database(
     backend: str, make_database: Callable[..., Awaitable[str]], sqlite_file: Path
 ) -> Database:
     """A metrics database migrated to head: a scratch PostgreSQL database, or ``sqlite_file``."""
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{sqlite_file}"
-        await asyncio.to_thread(upgrade, definition.alembic_ini, url)
-    else:
-        url = await make_database(definition)
-    return create_database(url)
+    return create_database(await migrated_url(backend, definition, make_database, sqlite_file))
 
 
 def _expected(changes: Changes) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:

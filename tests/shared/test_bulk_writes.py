@@ -3,7 +3,6 @@ envelope writer the unit of work serialises the outbox with."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,8 +17,8 @@ from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table, func, selec
 
 from steadfast_shared.db import Database, create_database
 from steadfast_shared.db.bulk import FillingTables, insert_rows, update_rows
-from steadfast_shared.db.migrations import upgrade
 from steadfast_shared.events.envelope import CloudEvent, EnvelopeWriter, new_event
+from tests.support.backends import migrated_url
 from tests.support.ledger.bootstrap import definition
 from tests.support.ledger.models import tables
 
@@ -30,11 +29,7 @@ outbox = tables.outbox
 async def db(
     request: pytest.FixtureRequest, make_database: Callable[..., Awaitable[str]], tmp_path: Path
 ) -> AsyncIterator[Database]:
-    if request.param == "postgresql":
-        url = await make_database(definition)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}"
-        await asyncio.to_thread(upgrade, definition.alembic_ini, url)
+    url = await migrated_url(request.param, definition, make_database, tmp_path / "ledger.db")
     database = create_database(url)
     try:
         yield database

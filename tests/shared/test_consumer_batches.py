@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from steadfast_shared.consumer import DLQ_SUFFIX
 from steadfast_shared.db import Database, create_database
-from steadfast_shared.db.migrations import upgrade
 from steadfast_shared.events import CloudEvent
 from steadfast_shared.kafka import ensure_topics
 from steadfast_shared.service import ServiceDefinition
@@ -31,7 +30,7 @@ from tests.shared.test_consumer import (
     receipts_of,
     tracked,
 )
-from tests.support.backends import BACKENDS
+from tests.support.backends import BACKENDS, migrated_url
 from tests.support.ledger.bootstrap import definition
 from tests.support.ledger.consumers import receipt_handler
 
@@ -53,11 +52,7 @@ async def db(
     tmp_path: Path,
 ) -> AsyncIterator[Database]:
     """The ledger's database on PostgreSQL, or on a SQLite file (the embedded default)."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}"
-        await asyncio.to_thread(upgrade, definition.alembic_ini, url)
-    else:
-        url = await make_database(definition)
+    url = await migrated_url(request.param, definition, make_database, tmp_path / "ledger.db")
     database = create_database(url, pool_size=5)
     try:
         yield database

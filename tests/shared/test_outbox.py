@@ -5,7 +5,6 @@ Run against both backends a service may use: PostgreSQL (production) and SQLite 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,10 @@ from sqlalchemy import FromClause, Row, func, select
 from sqlalchemy.exc import IntegrityError
 
 from steadfast_shared.db import Database, create_database
-from steadfast_shared.db.migrations import upgrade
 from steadfast_shared.events import CloudEvent, EventRegistry
 from steadfast_shared.uow import UnitOfWork
 from tests.shared.conftest import unit_of_work
+from tests.support.backends import migrated_url
 from tests.support.ledger import service
 from tests.support.ledger.bootstrap import definition
 from tests.support.ledger.events import TOPIC, EntryAdjusted, EntryOpened, EntryOpenedData, registry
@@ -35,11 +34,7 @@ async def db(
     make_database: Callable[..., Awaitable[str]],
     tmp_path: Path,
 ) -> AsyncIterator[Database]:
-    if request.param == "postgresql":
-        url = await make_database(definition)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}"
-        await asyncio.to_thread(upgrade, definition.alembic_ini, url)
+    url = await migrated_url(request.param, definition, make_database, tmp_path / "ledger.db")
     database = create_database(url)
     try:
         yield database

@@ -18,6 +18,21 @@ from steadfast_shared.testing.helpers import service_app
 BACKENDS = ("postgresql", "sqlite")
 
 
+async def migrated_url(
+    backend: str,
+    definition: ServiceDefinition,
+    make_database: Callable[[ServiceDefinition], Awaitable[str]],
+    sqlite_file: Path,
+) -> str:
+    """The URL of a fresh database of ``backend`` migrated to ``definition``'s head: a scratch
+    PostgreSQL database (dropped after the test by ``make_database``), or the SQLite file ``sqlite_file``."""
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{sqlite_file}"
+        await asyncio.to_thread(upgrade, definition.alembic_ini, url)
+        return url
+    return await make_database(definition)
+
+
 @asynccontextmanager
 async def service_on(
     backend: str,
@@ -29,10 +44,6 @@ async def service_on(
     **overrides: Any,
 ) -> AsyncIterator[ServiceClient]:
     """``definition``'s service on a fresh, migrated database of ``backend`` (one of :data:`BACKENDS`)."""
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / f'{definition.name}.db'}"
-        await asyncio.to_thread(upgrade, definition.alembic_ini, url)
-    else:
-        url = await make_database(definition)
+    url = await migrated_url(backend, definition, make_database, tmp_path / f"{definition.name}.db")
     async with service_app(definition, service_settings(definition, url, **overrides)) as client:
         yield client
