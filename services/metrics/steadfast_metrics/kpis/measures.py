@@ -44,8 +44,11 @@ def ratio(
     scale: float = 1.0,
     breakdown: Mapping[str, Any] | None = None,
 ) -> KpiValue:
-    """``scale`` x numerator ÷ denominator; no value when the denominator is 0 (nothing eligible)."""
-    value = scale * numerator / denominator if denominator else None
+    """``scale`` x numerator ÷ denominator; no value when the denominator is 0 (nothing eligible).
+
+    The quotient is taken first: ``numerator / denominator`` is at most 1 whenever the numerator is at
+    most the denominator, so a percentage of a whole never rounds above 100 (``100 * x / x`` can)."""
+    value = scale * (numerator / denominator) if denominator else None
     return KpiValue(kpi_id, value, numerator, denominator, dict(breakdown or {}))
 
 
