@@ -83,6 +83,8 @@ class ServiceDefinition:
     commands: Sequence[ServiceCommand] = field(default_factory=tuple)
     #: What the process makes once, by name (``Runtime.components``), e.g. an answer cache.
     components: Mapping[str, Callable[[Runtime], Any]] = field(default_factory=dict)
+    #: Folders of files served as they are, by URL prefix (a dashboard's stylesheets and scripts, say).
+    static_files: Mapping[str, Path] = field(default_factory=dict)
     version: str = "0.1.0"
 
     @property

@@ -3,6 +3,8 @@
 from pathlib import Path
 
 from steadfast_metrics import models  # noqa: F401  (every table registered on the metadata)
+from steadfast_metrics.dashboard.endpoints import STATIC
+from steadfast_metrics.dashboard.endpoints import router as dashboard_router
 from steadfast_metrics.db import tables
 from steadfast_metrics.events import registry
 from steadfast_metrics.facts.consumer import projections_consumer
@@ -11,6 +13,7 @@ from steadfast_metrics.history.schedule import SnapshotSchedule
 from steadfast_metrics.kpis.endpoints import router as kpis_router
 from steadfast_metrics.kpis.service import KPI_CACHE, new_kpi_cache
 from steadfast_metrics.rebuild.commands import COMMANDS
+from steadfast_metrics.reports.endpoints import router as reports_router
 from steadfast_metrics.settings import MetricsSettings
 from steadfast_metrics.strategy.endpoints import router as strategy_router
 from steadfast_metrics.watchlists.endpoints import router as watchlists_router
@@ -28,11 +31,20 @@ definition = ServiceDefinition(
     settings_class=MetricsSettings,
     tables=tables,
     registry=registry,
-    routers=(history_router, kpis_router, watchlists_router, strategy_router, access_log_router()),
+    routers=(
+        history_router,
+        kpis_router,
+        watchlists_router,
+        strategy_router,
+        reports_router,
+        access_log_router(),
+        dashboard_router,
+    ),
     root=Path(__file__).resolve().parent.parent,
     port=8004,
     consumers=(projections_consumer,),
     tasks=(SnapshotSchedule, AccessLogPurge),
     commands=COMMANDS,
     components={KPI_CACHE: new_kpi_cache},
+    static_files={"/static": STATIC},
 )

@@ -26,6 +26,9 @@ class MetricsSettings(ServiceSettings):
     #: While events keep arriving, a computed answer is reused for up to this many seconds (every answer
     #: says when it was computed); with no new event it is reused until one arrives.
     kpi_cache_seconds: float = Field(default=2.0, ge=0)
+    #: The records are the generated demo council's (``make run`` loads it into an empty ``var/``): the
+    #: dashboard says so on every page. Never set in production.
+    demo_council: bool = False
 
 
 def metrics_settings(runtime: Runtime) -> MetricsSettings:

@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
 
@@ -118,6 +119,8 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
     _install_operational_routes(app, settings)
     for router in definition.routers:
         app.include_router(router)
+    for prefix, folder in definition.static_files.items():
+        app.mount(prefix, StaticFiles(directory=folder), name=f"static:{prefix}")
     install_openapi(app)
     return app
 
