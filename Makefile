@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup run token test lint typecheck migrations-check pytest soak audit audit-online advisories format asyncapi clean
+.PHONY: setup run token test lint typecheck migrations-check pytest soak audit audit-online advisories format asyncapi assets clean
 
 # Set-up output goes to stderr, so that `TOKEN=$$(make token)` captures the token alone.
 $(UV):
@@ -78,6 +78,11 @@ advisories: setup
 ## Regenerate docs/asyncapi.json from the services' event registries (a test checks it is current).
 asyncapi: setup
 	$(BIN)/python -m steadfast_shared.events.asyncapi > docs/asyncapi.json
+
+## Refresh the vendored front-end files (Swagger UI, ReDoc, GOV.UK Frontend, Chart.js, axe-core) from
+## the npm packages pinned in tools/vendor_assets.py; needs Node.js and npm (nothing else does).
+assets: setup
+	$(BIN)/python -m tools.vendor_assets
 
 format: setup
 	$(BIN)/ruff format .
