@@ -1,8 +1,10 @@
 """The app factory: every service's FastAPI app is built here, from its :class:`ServiceDefinition`.
 
 It gives every service the same operational surface: ``/healthz``, ``/readyz`` (database and broker),
-``/metrics`` (Prometheus), request ids (``X-Request-ID``), structured access logs, problem+json errors,
-and, in the lifespan, the database engine, the outbox relay and the service's consumers.
+``/metrics`` (Prometheus), ``/docs`` and ``/redoc`` (from files it serves itself, see
+:mod:`~steadfast_shared.http.docs`), request ids (``X-Request-ID``), structured access logs,
+problem+json errors, and, in the lifespan, the database engine, the outbox relay and the service's
+consumers.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy import text
 from steadfast_shared.auth import TokenVerifier
 from steadfast_shared.db.engine import create_database
 from steadfast_shared.db.types import utcnow
+from steadfast_shared.http.docs import install_docs
 from steadfast_shared.http.guard import RequestGuard
 from steadfast_shared.http.openapi import install_openapi
 from steadfast_shared.http.problems import install_problem_handlers
@@ -101,6 +104,9 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
         description=definition.description,
         version=definition.version,
         lifespan=lifespan,
+        # /docs and /redoc come from install_docs, with files the service serves itself (no CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.definition = definition
@@ -117,6 +123,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
     )
     _install_request_middleware(app, definition.name)
     _install_operational_routes(app, settings)
+    install_docs(app)
     for router in definition.routers:
         app.include_router(router)
     for prefix, folder in definition.static_files.items():
