@@ -37,3 +37,16 @@ class SnapshotRepository:
             query = query.where(KpiSnapshot.as_of <= last)
         rows = (await self.session.scalars(query.order_by(KpiSnapshot.as_of.desc()).limit(limit))).all()
         return list(reversed(rows))
+
+    async def series(self, team: str, first: date, last: date) -> dict[str, list[KpiSnapshot]]:
+        """Every KPI's snapshots for the team (``""``: the council) from ``first`` to ``last``, oldest
+        first, by KPI id: one query for a page of sparklines."""
+        query = (
+            select(KpiSnapshot)
+            .where(KpiSnapshot.team == team, KpiSnapshot.as_of >= first, KpiSnapshot.as_of <= last)
+            .order_by(KpiSnapshot.kpi_id, KpiSnapshot.as_of)
+        )
+        by_kpi: dict[str, list[KpiSnapshot]] = {}
+        for row in await self.session.scalars(query):
+            by_kpi.setdefault(row.kpi_id, []).append(row)
+        return by_kpi

@@ -46,20 +46,13 @@ class HistoryService:
         if kpi_id not in BY_ID:
             raise NotFound(f"there is no KPI {kpi_id!r}; the KPIs are: {', '.join(KPI_IDS)}")
         rows = await self.snapshots.points(kpi_id, team or COUNCIL, first, last, MAX_POINTS)
-        points = [
-            HistoryPoint(
-                as_of=r.as_of,
-                value=r.value,
-                numerator=r.numerator,
-                denominator=r.denominator,
-                target=r.target,
-                status=Status(r.status) if r.status else None,
-                strategy_version=r.strategy_version,
-                trigger=r.trigger,
-            )
-            for r in rows
-        ]
+        points = [_point(r) for r in rows]
         return KpiHistory(id=kpi_id, team=team, points=points, forecast=await self._forecast(kpi_id, points))
+
+    async def series(self, team: str | None, first: date, last: date) -> dict[str, list[HistoryPoint]]:
+        """Every KPI's snapshots from ``first`` to ``last``, oldest first, by KPI id (no forecasts)."""
+        held = await self.snapshots.series(team or COUNCIL, first, last)
+        return {kpi_id: [_point(r) for r in rows] for kpi_id, rows in held.items()}
 
     async def _forecast(self, kpi_id: str, points: list[HistoryPoint]) -> ForecastRead | None:
         strategy = await self.kpis.strategies.current()
@@ -88,6 +81,19 @@ class HistoryService:
             if result.slope_per_30_days is not None
             else None,
         )
+
+
+def _point(row: KpiSnapshot) -> HistoryPoint:
+    return HistoryPoint(
+        as_of=row.as_of,
+        value=row.value,
+        numerator=row.numerator,
+        denominator=row.denominator,
+        target=row.target,
+        status=Status(row.status) if row.status else None,
+        strategy_version=row.strategy_version,
+        trigger=row.trigger,
+    )
 
 
 def _rows(report: KpiReport, trigger: str, taken_at: object) -> list[KpiSnapshot]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -98,12 +98,24 @@ class WatchListService:
             freshness=fresh,
         )
 
-    async def page(self, name: str, as_of: date, team: str | None, params: PageParams) -> WatchListPage[Any]:
+    async def page(
+        self,
+        name: str,
+        as_of: date,
+        team: str | None,
+        params: PageParams,
+        sort: str | None = None,
+        descending: bool = False,
+    ) -> WatchListPage[Any]:
+        """One page of a list, in the list's own order, or sorted by one of its fields (``sort``; the
+        list's order breaks ties)."""
         watch = WATCH_LISTS.get(name)
         if watch is None:
             raise NotFound(f"there is no watch list {name!r}; the lists are: {', '.join(WATCH_LISTS)}")
         facts, strategy, fresh = await self.kpis.day(as_of)
-        rows = watch.compute(facts, strategy.document, as_of, team)
+        rows = list(watch.compute(facts, strategy.document, as_of, team))
+        if sort is not None:
+            rows = _sorted(rows, sort, descending)
         start = _offset(params.cursor)
         chosen = rows[start : start + params.limit]
         names = facts.child_external_ids if watch.of_children else {}
@@ -124,6 +136,14 @@ class WatchListService:
             next_cursor=_cursor(after) if after < len(rows) else None,
             freshness=fresh,
         )
+
+
+def _sorted(rows: list[Any], field: str, descending: bool) -> list[Any]:
+    if rows and field not in {f.name for f in fields(rows[0])}:
+        raise ValidationFailed.field("sort", "unknown_field", f"the list has no field {field!r}")
+    present = [r for r in rows if getattr(r, field) is not None]
+    missing = [r for r in rows if getattr(r, field) is None]
+    return sorted(present, key=lambda r: getattr(r, field), reverse=descending) + missing
 
 
 def _cursor(offset: int) -> str:
