@@ -102,6 +102,13 @@ async def board_report(
     month: Month,
     format_: Format = None,
 ) -> BoardReport | Response:
+    """The month's figures are those of `GET /v1/kpis` and `GET /v1/watch-lists` at its last day (today,
+    in the current month); the changes are from the previous month's last day; the forecasts are the KPI
+    histories' (`GET /v1/kpis/{id}/history?to=`, fitted to the snapshots up to month end).
+
+    JSON unless `?format=` (which wins) or the `Accept` header asks for `text/html`, `application/pdf`,
+    the XLSX type or `text/csv`; an `Accept` that takes none of them is a 406. A month after the current
+    one, or before 1900-01, is a 422 naming `month`."""
     chosen = choose_format(format_, request.headers.get("accept"))
     report = await board_report_service(request, uow, runtime).board(month)
     if chosen is ReportFormat.json:
