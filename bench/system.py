@@ -37,7 +37,13 @@ from steadfast_audit.bootstrap import definition as audit  # noqa: E402
 from steadfast_caseload.bootstrap import definition as caseload  # noqa: E402
 from steadfast_metrics.bootstrap import definition as metrics  # noqa: E402
 from steadfast_shared.embedded.broker import port_is_free  # noqa: E402
-from steadfast_shared.embedded.runner import BROKER_PORT_ENV, PORT_OFFSET_ENV, VAR_DIR_ENV, token  # noqa: E402
+from steadfast_shared.embedded.runner import (  # noqa: E402
+    BROKER_PORT_ENV,
+    DEMO_ENV,
+    PORT_OFFSET_ENV,
+    VAR_DIR_ENV,
+    token,
+)
 from steadfast_staff.bootstrap import definition as staff  # noqa: E402
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -155,6 +161,7 @@ async def running_system(backend: str, environment: Mapping[str, str] | None = N
             **databases.environment(),
             **(environment or {}),
             VAR_DIR_ENV: str(var_dir),
+            DEMO_ENV: "0",  # the benchmarks bring their own council
             PORT_OFFSET_ENV: str(offset),
             BROKER_PORT_ENV: str(broker),
         }

@@ -18,6 +18,7 @@ import httpx
 from steadfast_shared.embedded.broker import port_is_free
 from steadfast_shared.embedded.runner import (
     BROKER_PORT_ENV,
+    DEMO_ENV,
     PORT_OFFSET_ENV,
     VAR_DIR_ENV,
     InstalledService,
@@ -88,6 +89,7 @@ class EmbeddedRun:
         self.env.update(
             {
                 VAR_DIR_ENV: str(var_dir),
+                DEMO_ENV: "0",  # these tests bring records of their own
                 BROKER_PORT_ENV: str(self.broker_port),
                 PORT_OFFSET_ENV: str(self.port_offset),
             }

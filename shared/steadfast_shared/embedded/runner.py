@@ -12,7 +12,12 @@
    applies its migrations, marks its retained outbox for republishing (the broker keeps nothing across
    restarts, the SQLite files do), and starts ``python -m <package> serve --no-migrate`` on its port
    (``STEADFAST_PORT_OFFSET`` adds to every port; ``STEADFAST_<NAME>_PORT`` sets one);
-4. waits until every service answers ``/readyz`` and prints where everything is.
+4. waits until every service answers ``/readyz`` and prints where everything is;
+5. on an empty ``var/``, loads the generated demo council (:mod:`steadfast_shared.embedded.demo`) through
+   the services' APIs, in the background, and back-fills two years of weekly KPI snapshots; its state file
+   ``var/demo-council.json`` says it was loaded (a ``var/`` holding data is never loaded again, and an
+   interrupted load is finished at the next start). ``STEADFAST_DEMO=0`` starts empty. While ``var/`` holds
+   the demo council, a service whose settings have a ``demo_council`` field is told so.
 
 Ctrl-C or SIGTERM stops the services (SIGTERM, then SIGKILL after a grace period) and then the broker,
 and exits 0. A service that dies on its own is reported with the end of its log, everything else is
@@ -51,6 +56,7 @@ import httpx
 from fastapi.routing import APIRoute
 
 from steadfast_shared.auth import ensure_local_secret, mint_local_token
+from steadfast_shared.dates import today as local_today
 from steadfast_shared.embedded.broker import DEFAULT_HOST, BrokerError, TansuBroker, port_is_free
 from steadfast_shared.service import ServiceDefinition
 
@@ -58,6 +64,7 @@ from steadfast_shared.service import ServiceDefinition
 ENTRY_POINT_GROUP = "steadfast.services"
 
 VAR_DIR_ENV = "STEADFAST_VAR_DIR"
+DEMO_ENV = "STEADFAST_DEMO"
 BROKER_PORT_ENV = "STEADFAST_BROKER_PORT"
 PORT_OFFSET_ENV = "STEADFAST_PORT_OFFSET"
 
@@ -132,6 +139,11 @@ class VarLayout:
     @property
     def jwt_key(self) -> Path:
         return self.secrets / "jwt.key"
+
+    @property
+    def demo_state(self) -> Path:
+        """The demo council's state file: present once the demo council was (or is being) loaded."""
+        return self.root / "demo-council.json"
 
     @property
     def broker_log(self) -> Path:
@@ -225,15 +237,135 @@ def _int_setting(name: str, raw: str) -> int:
         raise RunnerError(f"{name} must be a whole number, not {raw!r}") from None
 
 
-def service_defaults(service: InstalledService, layout: VarLayout, bootstrap: str) -> dict[str, str]:
-    """The variables the embedded default gives a service (each only where the environment has none)."""
+def service_defaults(
+    service: InstalledService, layout: VarLayout, bootstrap: str, *, demo: bool = False
+) -> dict[str, str]:
+    """The variables the embedded default gives a service (each only where the environment has none).
+
+    With ``demo`` (``var/`` holds the demo council), a service whose settings have a ``demo_council``
+    field gets it set, so that it can say the records are generated.
+    """
     p = service.prefix
-    return {
-        f"{p}DATABASE_URL": f"sqlite+aiosqlite:///{layout.database_file(service.name)}",
+    defaults = {
+        f"{p}DATABASE_URL": _own_database_url(service, layout),
         f"{p}KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         f"{p}JWT_SECRET_FILE": str(layout.jwt_key),
         f"{p}LOG_JSON": "false",
     }
+    if demo and "demo_council" in service.definition.settings_class.model_fields:
+        defaults[f"{p}DEMO_COUNCIL"] = "true"
+    return defaults
+
+
+def _own_database_url(service: InstalledService, layout: VarLayout) -> str:
+    return f"sqlite+aiosqlite:///{layout.database_file(service.name)}"
+
+
+@dataclass(frozen=True)
+class DemoDecision:
+    """Whether this start loads the demo council, and whether ``var/`` holds it."""
+
+    load: bool
+    holds_demo: bool
+    message: str
+
+
+def demo_decision(
+    layout: VarLayout, environ: Mapping[str, str], services: Sequence[InstalledService]
+) -> DemoDecision:
+    """The demo council is loaded into an empty ``var/`` (no service database yet, the services on
+    ``var/``'s own SQLite files), finished when an earlier load was interrupted, and never loaded into a
+    ``var/`` that holds data. ``STEADFAST_DEMO=0`` starts empty."""
+    from steadfast_shared.embedded.demo.loader import DemoState
+
+    wanted = environ.get(DEMO_ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
+    afresh = f"stop it and `rm -rf {_shown(layout.root)}` to start afresh"
+    try:
+        state = DemoState.read(layout.demo_state)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise RunnerError(
+            f"{_shown(layout.demo_state)} is not a demo council state file ({exc}); {afresh}"
+        ) from None
+    if state is not None and state.loaded:
+        return DemoDecision(
+            False, True, f"demo council: the generated council loaded on {state.loaded_at} ({afresh})"
+        )
+    if state is not None:
+        if not wanted:
+            return DemoDecision(
+                False,
+                True,
+                f"demo council: an earlier load was interrupted; start without {DEMO_ENV}=0 to finish it, "
+                f"or {afresh}",
+            )
+        return DemoDecision(True, True, "demo council: finishing the load an earlier start began")
+    if not wanted:
+        return DemoDecision(False, False, f"demo council: not loaded ({DEMO_ENV}=0)")
+    if any(layout.data.glob("*.db")):
+        return DemoDecision(False, False, "")
+    foreign = [
+        s.name
+        for s in services
+        if environ.get(f"{s.prefix}DATABASE_URL", _own_database_url(s, layout))
+        != _own_database_url(s, layout)
+    ]
+    if foreign:
+        return DemoDecision(
+            False, False, f"demo council: not loaded (the {', '.join(foreign)} database is not var/'s own)"
+        )
+    return DemoDecision(
+        True,
+        True,
+        f"demo council: {_shown(layout.root)}/ is empty, so a generated council is loaded once the "
+        f"services are ready ({DEMO_ENV}=0 starts empty)",
+    )
+
+
+def load_demo_in_background(
+    processes: Sequence[ServiceProcess], layout: VarLayout, stopping: threading.Event
+) -> threading.Thread:
+    """Load (or finish loading) the demo council in a thread, while the runner supervises."""
+    began = time.monotonic()
+
+    def load() -> None:
+        from steadfast_shared.embedded.demo.loader import load_demo
+
+        headers = {"Authorization": f"Bearer {token({VAR_DIR_ENV: str(layout.root)})}"}
+
+        async def main() -> None:
+            clients = {
+                p.name: httpx.AsyncClient(base_url=p.url, headers=headers, timeout=120) for p in processes
+            }
+            try:
+                report = await load_demo(
+                    clients, layout.demo_state, say=lambda m: _say(f"{m}, {_since(began)}")
+                )
+            finally:
+                for client in clients.values():
+                    await client.aclose()
+            _say(
+                f"  demo council: {report.snapshots} weekly KPI snapshots back-filled, {_since(began)}; "
+                "the dashboard is ready"
+            )
+
+        try:
+            asyncio.run(main())
+        except Exception as exc:
+            if stopping.is_set():
+                return
+            _say(
+                f"  demo council: the load stopped: {type(exc).__name__}: {exc}\n"
+                f"  The services keep running. Start `make run` again to finish it, or stop it and "
+                f"`rm -rf {_shown(layout.root)}` to start afresh."
+            )
+
+    thread = threading.Thread(target=load, name="demo-council", daemon=True)
+    thread.start()
+    return thread
+
+
+def _since(began: float) -> str:
+    return f"{time.monotonic() - began:.0f} s after the services were ready"
 
 
 def prepare_database(service: InstalledService, *, republish: bool = True) -> int:
@@ -616,6 +748,7 @@ def run(environ: Mapping[str, str] | None = None) -> int:
     processes: list[ServiceProcess] = []
     broker: TansuBroker | None = None
     code = 0
+    loading_stopped = threading.Event()
     with _Signals() as signals:
         try:
             layout = VarLayout.from_environment(env)
@@ -630,13 +763,22 @@ def run(environ: Mapping[str, str] | None = None) -> int:
             check_ports_free(host, port, processes)
             layout.create()
             _say(f"Steadfast: {len(services)} service(s), data in {_shown(layout.root)}/")
+            demo = demo_decision(layout, env, services)
+            if demo.message:
+                _say(f"  {demo.message}")
+            if demo.load and not layout.demo_state.exists():
+                from steadfast_shared.embedded.demo.loader import DemoState
+
+                DemoState.begin(layout.demo_state, local_today())
 
             broker = TansuBroker(port, host=host, log_file=layout.broker_log)
             _say(f"  broker: starting on {host}:{port}")
             broker.start()
 
             for s in services:
-                for name, value in service_defaults(s, layout, broker.bootstrap_servers).items():
+                for name, value in service_defaults(
+                    s, layout, broker.bootstrap_servers, demo=demo.holds_demo
+                ).items():
                     env.setdefault(name, value)
             # Settings are read from the environment, here (to migrate) and in the services: give this
             # process the environment the services get.
@@ -661,6 +803,9 @@ def run(environ: Mapping[str, str] | None = None) -> int:
             keeper = BrokerKeeper(broker, republish=lambda: _republish_running(processes, env, started))
             wait_until_ready(processes, keeper=keeper)
             _say(summary(processes, broker, layout, env))
+            if demo.load:
+                _say("  demo council: loading (the services answer meanwhile)")
+                load_demo_in_background(processes, layout, loading_stopped)
             supervise(processes, keeper)
         except StopRequested as stop:
             _say(f"\n{stop} received: stopping")
@@ -669,6 +814,7 @@ def run(environ: Mapping[str, str] | None = None) -> int:
             code = 1
         finally:
             signals.stopping = True
+            loading_stopped.set()
             try:
                 stop_services(processes, hurry=signals.hurry)
             finally:
