@@ -45,7 +45,9 @@ typecheck: setup
 migrations-check: setup
 	$(BIN)/python -m steadfast_shared.db.check .
 
+## The browser tests drive Debian's chromium: without it the suite stops with the install command.
 pytest: setup
+	@$(BIN)/python -m tools.browser_check
 	$(BIN)/pytest
 
 ## The long runs of the fault tests and the OpenAPI fuzzing: every fault SOAK_ROUNDS times over the whole

@@ -285,3 +285,30 @@ async def test_signing_out_forgets_the_token(metrics: ServiceClient) -> None:
     assert out.status_code == 303
     cleared = next(h for h in out.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE))
     assert "Max-Age=0" in cleared or "expires=" in cleared.lower()
+
+
+async def test_the_board_report_opens_from_the_dashboard_in_each_format(metrics: ServiceClient) -> None:
+    cookies = await signed_in(metrics, *READ)
+    overview = await metrics.http.get(f"/?as_of={AS_OF}", cookies=cookies)
+    links = [
+        a["href"] for a in Elements(overview.text).having("href") if a["href"].startswith("/reports/board")
+    ]
+    assert links == [
+        "/reports/board?month=2015-03",
+        "/reports/board?month=2015-03&format=pdf",
+        "/reports/board?month=2015-03&format=xlsx",
+        "/reports/board?month=2015-03&format=csv",
+    ]
+    page = await metrics.http.get(links[0], cookies=cookies)
+    assert page.status_code == 200, page.text
+    assert "<h1>Programme board report, March 2015</h1>" in page.text
+    api = (
+        await metrics.http.get("/v1/reports/board?month=2015-03&format=html", headers=metrics.auth(*READ))
+    ).text
+    assert page.text.split("<h1>", 1)[1].split("</h1>")[0] == api.split("<h1>", 1)[1].split("</h1>")[0]
+    pdf = await metrics.http.get(links[1], cookies=cookies)
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert 'filename="board-report-2015-03-' in pdf.headers["content-disposition"]
+    anonymous = await metrics.http.get(links[1])
+    assert anonymous.status_code == 303  # to the sign-in page, never the report

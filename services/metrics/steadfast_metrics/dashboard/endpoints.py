@@ -37,11 +37,14 @@ from steadfast_metrics.dashboard.session import (
 from steadfast_metrics.history.endpoints import history_service
 from steadfast_metrics.kpis.catalogue import BY_ID, CATALOGUE, KpiDefinition
 from steadfast_metrics.kpis.endpoints import AsOf, KpiId, Team, request_kpi_service
+from steadfast_metrics.reports.endpoints import board_report_service, report_answer
+from steadfast_metrics.reports.formats import ReportFormat
+from steadfast_metrics.reports.service import MONTH_PATTERN
 from steadfast_metrics.strategy.endpoints import strategy_service
 from steadfast_metrics.strategy.schemas import StrategyChange
 from steadfast_metrics.watchlists.endpoints import ListName
 from steadfast_shared.dates import today
-from steadfast_shared.errors import NotFound, PreconditionFailed, Unauthorized
+from steadfast_shared.errors import NotFound, PreconditionFailed, Unauthorized, ValidationFailed
 from steadfast_shared.http.deps import RuntimeDep, UoWDep
 from steadfast_shared.http.pagination import MAX_LIMIT, PageParams
 from steadfast_shared.service import Runtime
@@ -133,6 +136,23 @@ async def watch_list(
         name, day, team, PageParams(limit=limit, cursor=cursor), sort, order == "desc"
     )
     return render(request, "watch_list.html", {"page": page, "as_of": day, "team": team}, viewer=viewer)
+
+
+@router.get("/reports/board")
+async def board_report(
+    request: Request,
+    uow: UoWDep,
+    runtime: RuntimeDep,
+    viewer: ViewerDep,
+    month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
+    format_: Annotated[ReportFormat, Query(alias="format")] = ReportFormat.html,
+) -> Response:
+    """The programme board report (``/v1/reports/board``'s), for a browser signed in to the dashboard."""
+    if format_ is ReportFormat.json:
+        raise ValidationFailed.field("format", "not_a_page", "the dashboard offers html, pdf, xlsx or csv")
+    chosen = month or today().strftime("%Y-%m")
+    report = await board_report_service(request, uow, runtime).board(chosen)
+    return report_answer(report, format_)
 
 
 @router.get("/strategy")

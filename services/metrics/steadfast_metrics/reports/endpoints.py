@@ -114,10 +114,11 @@ async def board_report(
     if chosen is ReportFormat.json:
         response.headers["Vary"] = "Accept"
         return report
-    return _answer(report, chosen)
+    return report_answer(report, chosen)
 
 
-def _answer(report: BoardReport, chosen: ReportFormat) -> Response:
+def report_answer(report: BoardReport, chosen: ReportFormat) -> Response:
+    """The report rendered in ``chosen`` (not JSON), with its file name and headers."""
     body = RENDERERS[chosen](report)
     media_type = MEDIA_TYPES[chosen]
     if isinstance(body, str):
