@@ -179,3 +179,27 @@ def test_forecast_uses_only_the_latest_points() -> None:
     )
     assert result.points_used == 4
     assert result.value == pytest.approx(75)
+
+
+def test_a_forecast_stays_within_the_values_a_kpi_can_take() -> None:
+    # +5 points a week for three years would be far above 100 %, and -5 far below 0: a percentage of a
+    # whole is held to 0-100 (the trend still says on track, or not), a caseload to 0 and above.
+    rising = [Point(D("2015-01-05"), 80), Point(D("2015-01-12"), 85), Point(D("2015-01-19"), 90)]
+    until, today = D("2018-03-31"), D("2015-01-19")
+    percent = forecast(
+        rising,
+        target_date=until,
+        target_value=95,
+        direction=Direction.at_least,
+        latest=8,
+        today=today,
+        bounds=(0.0, 100.0),
+    )
+    assert percent.value == 100.0
+    assert percent.on_track is True
+    falling = [Point(D("2015-01-05"), 20), Point(D("2015-01-12"), 15), Point(D("2015-01-19"), 10)]
+    caseload = forecast(
+        falling, target_date=until, target_value=16, direction=Direction.at_most, latest=8, today=today
+    )
+    assert caseload.value == 0.0
+    assert caseload.on_track is True

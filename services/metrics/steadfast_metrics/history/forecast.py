@@ -42,7 +42,10 @@ def forecast(
     direction: Direction,
     latest: int,
     today: date,
+    bounds: tuple[float, float | None] = (0.0, None),
 ) -> Forecast:
+    """The value the recent trend reaches by ``target_date``, held within ``bounds`` (a KPI's values
+    cannot leave them: a percentage of a whole stays within 0 and 100, a count or mean above 0)."""
     recent = sorted(points, key=lambda p: p.as_of)[-latest:]
     usable = len({p.as_of for p in recent}) >= 2 and target_date >= today
     if not usable:
@@ -50,6 +53,9 @@ def forecast(
     xs = [float(p.as_of.toordinal()) for p in recent]
     ys = [p.value for p in recent]
     slope, intercept = statistics.linear_regression(xs, ys)
-    value = slope * target_date.toordinal() + intercept
+    low, high = bounds
+    value = max(low, slope * target_date.toordinal() + intercept)
+    if high is not None:
+        value = min(high, value)
     on_track = status_against(value, direction, target_value, 0.0) is Status.met
     return Forecast(target_date, target_value, value, on_track, len(recent), slope * 30)

@@ -70,6 +70,7 @@ class HistoryService:
             direction=target.direction,
             latest=self.forecast_points,
             today=reference,
+            bounds=(0.0, 100.0) if BY_ID[kpi_id].unit == "%" else (0.0, None),
         )
         return ForecastRead(
             target_date=result.target_date,
