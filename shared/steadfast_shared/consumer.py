@@ -117,6 +117,11 @@ CLOSE_SECONDS = 10.0
 DATABASE_RETRY_MAX_SECONDS = 10.0
 #: How often the consumer asks the broker its cluster id, to notice a broker that restarted empty.
 BROKER_CHECK_SECONDS = 3.0
+#: How long the group coordinator waits for a heartbeat before it gives a silent member's partitions to
+#: the others (``<PREFIX>_CONSUMER_SESSION_TIMEOUT_MS``). The local broker, Tansu, also holds every
+#: JoinGroup for half of it, waiting for other members, so it is the delay before a new consumer's first
+#: fetch too (tests use a shorter one: :data:`steadfast_shared.testing.TEST_SESSION_TIMEOUT_MS`).
+SESSION_TIMEOUT_MS = 10_000
 #: How old the Kafka client's metadata may get (aiokafka's default is 5 minutes): partitions added to a
 #: topic are assigned within this time.
 METADATA_MAX_AGE_MS = 10_000
@@ -190,6 +195,7 @@ class IdempotentConsumer:
         partitions: int = 3,
         replication_factor: int = 1,
         read_ahead: ReadAhead | None = None,
+        session_timeout_ms: int = SESSION_TIMEOUT_MS,
     ) -> None:
         """``handler`` applies one event; ``batch_handler``, when given, applies many in one go (it must
         leave what ``handler`` applied to each in turn would leave), else each goes through ``handler``.
@@ -218,6 +224,7 @@ class IdempotentConsumer:
         self._bootstrap = bootstrap_servers
         self._partitions = partitions
         self._replication_factor = replication_factor
+        self._session_timeout_ms = session_timeout_ms
         self._stopping = asyncio.Event()
         self._epoch = 0
         self._consumer: AIOKafkaConsumer | None = None
@@ -254,6 +261,7 @@ class IdempotentConsumer:
             linger_ms=settings.consumer_linger_ms,
             partitions=settings.kafka_topic_partitions,
             replication_factor=settings.kafka_replication_factor,
+            session_timeout_ms=settings.consumer_session_timeout_ms,
         )
 
     def stop(self) -> None:
@@ -297,8 +305,8 @@ class IdempotentConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self._batch_size,
-            session_timeout_ms=10_000,
-            heartbeat_interval_ms=1_000,
+            session_timeout_ms=self._session_timeout_ms,
+            heartbeat_interval_ms=heartbeat_interval_ms(self._session_timeout_ms),
             metadata_max_age_ms=METADATA_MAX_AGE_MS,
         )
         consumer.subscribe(self.topics, listener=_Rebalance(self))
@@ -484,6 +492,11 @@ class IdempotentConsumer:
                 lag = max(0, highwater - position)
                 self.partition_lag[(tp.topic, tp.partition)] = lag
                 LAG.labels(self.name, tp.topic, str(tp.partition)).set(lag)
+
+
+def heartbeat_interval_ms(session_timeout_ms: int) -> int:
+    """A heartbeat every second, or three within a shorter session timeout (Kafka's rule of thumb)."""
+    return max(100, min(1_000, session_timeout_ms // 3))
 
 
 async def _close(closing: Coroutine[Any, Any, None], seconds: float) -> None:

@@ -76,6 +76,10 @@ class ServiceSettings(BaseSettings):
     #: what arrived at once (a single event is applied with no added delay; under load the next batch
     #: gathers while the last one is applied).
     consumer_linger_ms: int = Field(default=0, ge=0, le=5_000)
+    #: How long a consumer may go silent before its group gives its partitions to the other members (a
+    #: process that died is noticed after this). The local broker also holds a new member's join for half
+    #: of it, waiting for others to join too.
+    consumer_session_timeout_ms: int = Field(default=10_000, ge=1_000, le=300_000)
     relay_poll_interval_seconds: float = Field(default=0.2, gt=0)
     #: Published outbox rows are kept this long so they can be republished to a broker that lost them.
     outbox_retention_days: int = Field(default=30, ge=0)

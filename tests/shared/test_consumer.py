@@ -22,7 +22,7 @@ from steadfast_shared.db import Database
 from steadfast_shared.embedded import TansuBroker
 from steadfast_shared.events import CloudEvent, new_event
 from steadfast_shared.kafka import ensure_topics
-from steadfast_shared.testing import produce, read_records, wait_until
+from steadfast_shared.testing import TEST_SESSION_TIMEOUT_MS, produce, read_records, wait_until
 from steadfast_shared.uow import UnitOfWork
 from tests.support.ledger.consumers import receipt_handler
 from tests.support.ledger.events import EntryOpened, registry
@@ -44,6 +44,7 @@ def group() -> str:
 def new_consumer(
     db: Database, bootstrap: str, topic: str, group: str, handler: Handler, **options: Any
 ) -> IdempotentConsumer:
+    options.setdefault("session_timeout_ms", TEST_SESSION_TIMEOUT_MS)
     return IdempotentConsumer(
         name=group,
         topics=[topic],

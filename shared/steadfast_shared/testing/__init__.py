@@ -6,6 +6,7 @@ service in-process and read what it published. See the plugin's docstring for th
 
 from steadfast_shared.testing.databases import MigratedDatabases, PostgresUnavailable
 from steadfast_shared.testing.helpers import (
+    TEST_SESSION_TIMEOUT_MS,
     ServiceClient,
     bearer,
     mint_token,
@@ -17,6 +18,7 @@ from steadfast_shared.testing.helpers import (
 )
 
 __all__ = [
+    "TEST_SESSION_TIMEOUT_MS",
     "MigratedDatabases",
     "PostgresUnavailable",
     "ServiceClient",

@@ -28,6 +28,12 @@ T = TypeVar("T")
 #: ``headers``); aiokafka ships no type information.
 Record = Any
 
+#: The consumers' session timeout in tests (``consumer_session_timeout_ms``; 10 s in a deployment). The
+#: local broker holds a new group member's JoinGroup for half the session timeout, waiting for others,
+#: so each consumer a test starts would wait 5 s for its first fetch, and a consumer killed without
+#: leaving its group would hold its partitions for 10 s. Three heartbeats fit in it (one a second).
+TEST_SESSION_TIMEOUT_MS = 3_000
+
 
 def mint_token(
     settings: ServiceSettings,

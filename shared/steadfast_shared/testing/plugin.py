@@ -26,7 +26,8 @@ Fixtures
 
 ``service_settings`` (function)
     ``service_settings(definition, database_url, **overrides)``: the service's settings class for a
-    test (environment ``test``, the test broker, a fast relay poll, no rate limits), with
+    test (environment ``test``, the test broker, a fast relay poll, a short consumer session timeout
+    (:data:`~steadfast_shared.testing.helpers.TEST_SESSION_TIMEOUT_MS`), no rate limits), with
     ``overrides`` on top.
 
 ``start_service`` (function)
@@ -63,7 +64,7 @@ from steadfast_shared.embedded.broker import BrokerError, TansuBroker
 from steadfast_shared.service import ServiceDefinition
 from steadfast_shared.settings import ServiceSettings
 from steadfast_shared.testing.databases import MigratedDatabases, PostgresUnavailable, check_server
-from steadfast_shared.testing.helpers import ServiceClient, service_app
+from steadfast_shared.testing.helpers import TEST_SESSION_TIMEOUT_MS, ServiceClient, service_app
 
 POSTGRES_URL_ENV = "STEADFAST_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -164,6 +165,8 @@ def service_settings(kafka_broker: TansuBroker) -> MakeSettings:
             "database_pool_size": 5,
             "kafka_bootstrap_servers": kafka_broker.bootstrap_servers,
             "relay_poll_interval_seconds": 0.05,
+            # A new consumer's first fetch waits half of it (the broker holds the join for the others).
+            "consumer_session_timeout_ms": TEST_SESSION_TIMEOUT_MS,
             "log_json": False,
             # A suite makes many writes with one token: the rate limits have their own tests.
             "rate_limit_writes_per_minute": 0,

@@ -56,6 +56,7 @@ from steadfast_metrics.facts.consumer import GROUP
 from steadfast_metrics.facts.projector import apply_event, apply_events
 from steadfast_metrics.settings import MetricsSettings
 from steadfast_shared.batch import BatchApplier, Delivered, PoisonMessage, parse
+from steadfast_shared.consumer import SESSION_TIMEOUT_MS, heartbeat_interval_ms
 from steadfast_shared.db import Database
 
 log = structlog.get_logger(__name__)
@@ -166,7 +167,12 @@ async def rebuild_projections(
             for p in sorted(reader.partitions_for_topic(topic) or ())
         ]
         if commit_offsets:
-            lease = await _GroupLease.join(settings.kafka_bootstrap_servers, topics, partitions)
+            lease = await _GroupLease.join(
+                settings.kafka_bootstrap_servers,
+                topics,
+                partitions,
+                session_timeout_ms=settings.consumer_session_timeout_ms,
+            )
         counts = _Counts()
         ends: dict[TopicPartition, int] = {}
         if partitions:
@@ -438,8 +444,16 @@ class _GroupLease:
         self._polled = time.monotonic()
 
     @classmethod
-    async def join(cls, bootstrap: str, topics: list[str], partitions: list[TopicPartition]) -> _GroupLease:
-        """Join group ``metrics-projections``; refuse unless it gives this rebuild every partition."""
+    async def join(
+        cls,
+        bootstrap: str,
+        topics: list[str],
+        partitions: list[TopicPartition],
+        *,
+        session_timeout_ms: int = SESSION_TIMEOUT_MS,
+    ) -> _GroupLease:
+        """Join group ``metrics-projections`` (with the live consumers' session timeout); refuse unless it
+        gives this rebuild every partition."""
         watch = _Watch()
         consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
@@ -447,8 +461,8 @@ class _GroupLease:
             client_id=f"{GROUP}-rebuild",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            session_timeout_ms=10_000,
-            heartbeat_interval_ms=1_000,
+            session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=heartbeat_interval_ms(session_timeout_ms),
         )
         watch.consumer = consumer
         consumer.subscribe(topics, listener=watch)
