@@ -196,6 +196,7 @@ class IdempotentConsumer:
         replication_factor: int = 1,
         read_ahead: ReadAhead | None = None,
         session_timeout_ms: int = SESSION_TIMEOUT_MS,
+        database_retry_max_seconds: float = DATABASE_RETRY_MAX_SECONDS,
     ) -> None:
         """``handler`` applies one event; ``batch_handler``, when given, applies many in one go (it must
         leave what ``handler`` applied to each in turn would leave), else each goes through ``handler``.
@@ -225,6 +226,7 @@ class IdempotentConsumer:
         self._partitions = partitions
         self._replication_factor = replication_factor
         self._session_timeout_ms = session_timeout_ms
+        self._database_retry_max = database_retry_max_seconds
         self._stopping = asyncio.Event()
         self._epoch = 0
         self._consumer: AIOKafkaConsumer | None = None
@@ -451,7 +453,7 @@ class IdempotentConsumer:
                 await asyncio.wait_for(self._stopping.wait(), delay)
             if self._stopping.is_set():
                 return None
-            delay = min(delay * 2, DATABASE_RETRY_MAX_SECONDS)
+            delay = min(delay * 2, self._database_retry_max)
 
     async def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], dlq: Any, error: str, *, attempts: int
