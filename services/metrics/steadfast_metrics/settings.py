@@ -1,4 +1,6 @@
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, SecretStr
 
 from steadfast_shared.service import Runtime
 from steadfast_shared.settings import ServiceSettings, service_config
@@ -29,6 +31,20 @@ class MetricsSettings(ServiceSettings):
     #: The records are the generated demo council's (``make run`` loads it into an empty ``var/``): the
     #: dashboard says so on every page. Never set in production.
     demo_council: bool = False
+    #: The dashboard's sign-in through the council's identity provider (OpenID Connect, authorisation
+    #: code with PKCE): its issuer URL (discovery at ``<issuer>/.well-known/openid-configuration``).
+    #: Unset: the dashboard takes pasted tokens only. The token it keeps is verified as the API's are
+    #: (``jwt_jwks_url``, ``jwt_issuer``, ``jwt_audience``), so it must carry the API's scopes.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    #: A confidential client's secret; unset for a public client (PKCE alone).
+    oidc_client_secret: SecretStr | None = None
+    #: What to ask the identity provider for: ``openid`` and the scopes the dashboard needs.
+    oidc_scopes: str = "openid metrics:read"
+    #: Where the identity provider sends the browser back; default ``<the dashboard>/sign-in/callback``.
+    oidc_redirect_url: str | None = None
+    #: The token of the provider's answer that becomes the dashboard's session (the one with the scopes).
+    oidc_session_token: Literal["access_token", "id_token"] = "access_token"
 
 
 def metrics_settings(runtime: Runtime) -> MetricsSettings:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse, Response
 
+from steadfast_metrics.dashboard import oidc
 from steadfast_metrics.dashboard.forms import FormErrors, first, read_form, target_from_form, with_target
 from steadfast_metrics.dashboard.pages import Dashboard
 from steadfast_metrics.dashboard.rendering import render
@@ -32,6 +33,7 @@ from steadfast_metrics.dashboard.session import (
     keep_csrf,
     remember,
     safe_next,
+    secure_cookies,
     verify_token,
 )
 from steadfast_metrics.history.endpoints import history_service
@@ -40,14 +42,17 @@ from steadfast_metrics.kpis.endpoints import AsOf, KpiId, Team, request_kpi_serv
 from steadfast_metrics.reports.endpoints import board_report_service, report_answer
 from steadfast_metrics.reports.formats import ReportFormat
 from steadfast_metrics.reports.service import MONTH_PATTERN
+from steadfast_metrics.settings import metrics_settings
 from steadfast_metrics.strategy.endpoints import strategy_service
 from steadfast_metrics.strategy.schemas import StrategyChange
 from steadfast_metrics.watchlists.endpoints import ListName
+from steadfast_shared.auth import Principal
 from steadfast_shared.dates import today
 from steadfast_shared.errors import NotFound, PreconditionFailed, Unauthorized, ValidationFailed
 from steadfast_shared.http.deps import RuntimeDep, UoWDep
 from steadfast_shared.http.pagination import MAX_LIMIT, PageParams
 from steadfast_shared.service import Runtime
+from steadfast_shared.settings import Environment
 from steadfast_shared.uow import UnitOfWork
 
 #: The dashboard's own stylesheets, scripts and the vendored libraries (``static/vendor/``).
@@ -249,9 +254,47 @@ async def sign_in(request: Request) -> Response:
     if READ_SCOPE not in principal.scopes:
         return _sign_in(request, target, [("token", f"This token does not have the {READ_SCOPE} scope")], 403)
     response = RedirectResponse(target, status_code=303)
-    expires = principal.claims.get("exp")
-    max_age = int(expires - time.time()) if isinstance(expires, int | float) else None
-    remember(request, response, token, max_age)
+    remember(request, response, token, _max_age(principal))
+    return response
+
+
+@router.get("/sign-in/oidc")
+async def oidc_sign_in(
+    request: Request, next: Annotated[str | None, Query(max_length=2000)] = None
+) -> Response:
+    """To the council's identity provider (OpenID Connect, authorisation code with PKCE)."""
+    settings = metrics_settings(request.app.state.runtime)
+    if not oidc.configured(settings):
+        raise NotFound("sign-in through an identity provider is not configured (METRICS_OIDC_ISSUER)")
+    try:
+        url, flow = await oidc.begin(request, settings, safe_next(next))
+    except oidc.SignInFailed as failed:
+        return _sign_in(request, safe_next(next), [("token", str(failed))], 502)
+    response = RedirectResponse(url, status_code=303)
+    oidc.keep_flow(request, response, flow, secure_cookies(request))
+    return response
+
+
+@router.get("/sign-in/callback", name="oidc_callback")
+async def oidc_callback(request: Request) -> Response:
+    """Back from the identity provider: the code exchanged, the token verified as the API's are."""
+    settings = metrics_settings(request.app.state.runtime)
+    if not oidc.configured(settings):
+        raise NotFound("sign-in through an identity provider is not configured (METRICS_OIDC_ISSUER)")
+    try:
+        token, target = await oidc.finish(request, settings)
+        principal = await verify_token(request, token)
+    except oidc.SignInFailed as failed:
+        return _sign_in(request, "/", [("token", f"You are not signed in: {failed}")], 401)
+    except Unauthorized as exc:
+        return _sign_in(
+            request, "/", [("token", f"The identity provider's token is not valid here: {exc.detail}")], 401
+        )
+    if READ_SCOPE not in principal.scopes:
+        return _sign_in(request, "/", [("token", f"Your account does not have the {READ_SCOPE} scope")], 403)
+    response = RedirectResponse(safe_next(target), status_code=303)
+    remember(request, response, token, _max_age(principal))
+    oidc.forget_flow(response, secure_cookies(request))
     return response
 
 
@@ -269,6 +312,12 @@ _REASONS = {
     "expired": "Your token has expired: sign in with a new one",
     "invalid_token": "Your token is no longer valid: sign in again",
 }
+
+
+def _max_age(principal: Principal) -> int | None:
+    """The session cookie lasts as long as the token does."""
+    expires = principal.claims.get("exp")
+    return max(int(expires - time.time()), 0) if isinstance(expires, int | float) else None
 
 
 def _kpi(kpi_id: str) -> KpiDefinition:
@@ -310,10 +359,19 @@ def _sign_in(
     request: Request, target: str, errors: list[tuple[str, str]], status_code: int = 200
 ) -> Response:
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    settings = metrics_settings(request.app.state.runtime)
+    with_provider = oidc.configured(settings)
     response = render(
         request,
         "sign_in.html",
-        {"next": target, "errors": errors, "csrf_token": csrf},
+        {
+            "next": target,
+            "errors": errors,
+            "csrf_token": csrf,
+            "with_provider": with_provider,
+            # Production signs in through the provider; a pasted token is for the embedded default.
+            "paste": not with_provider or settings.environment is not Environment.production,
+        },
         viewer=None,
         status_code=status_code,
     )
