@@ -27,9 +27,10 @@ setup: $(VENV)/.synced
 run: setup
 	$(BIN)/python -m steadfast_shared.embedded.runner run
 
-## A bearer token with every scope, signed with the local key of `make run`.
+## A bearer token signed with the local key of `make run`: every scope, or `make token SCOPES="staff:read"`.
+SCOPES ?=
 token: setup
-	@$(BIN)/python -m steadfast_shared.embedded.runner token
+	@$(BIN)/python -m steadfast_shared.embedded.runner token --scopes "$(SCOPES)"
 
 ## The whole suite: lint, format check, types, migrations against PostgreSQL, pytest, then the
 ## dependency audit.

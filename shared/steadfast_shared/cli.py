@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import signal
 import sys
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from sqlalchemy.orm import configure_mappers
 from steadfast_shared.auth import ALL_SCOPES, mint_local_token
 from steadfast_shared.db.engine import create_database
 from steadfast_shared.db.migrations import upgrade
+from steadfast_shared.embedded.runner import embedded_environment
 from steadfast_shared.logging import configure_logging
 from steadfast_shared.outbox.relay import build_relay
 from steadfast_shared.outbox.store import OutboxStore
@@ -73,6 +75,8 @@ def run_cli(definition: ServiceDefinition, argv: list[str] | None = None) -> int
         command.configure(sub.add_parser(command.name, help=command.help))
 
     args = parser.parse_args(argv)
+    if args.command != "serve":
+        os.environ.update(embedded_environment(definition, os.environ))
     settings = definition.settings()
     configure_logging(settings.log_level, json=settings.log_json)
 

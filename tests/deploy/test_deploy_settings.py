@@ -20,7 +20,9 @@ from pydantic import ValidationError
 from steadfast_shared.settings import ServiceSettings
 
 #: Fields a deployment never sets: fixed by the service's own class.
-NOT_DEPLOYMENT_SETTINGS = {"service_name"}
+#: Settings a deployment never sets: the service's own name, and the demo council's flag (set only by
+#: `make run` while var/ holds the generated council; documented in the README's configuration table).
+NOT_DEPLOYMENT_SETTINGS = {"service_name", "demo_council"}
 
 
 def _unknown(names: list[str], prefix: str, settings_class: type[Any]) -> list[str]:

@@ -55,7 +55,7 @@ from typing import IO, Any
 import httpx
 from fastapi.routing import APIRoute
 
-from steadfast_shared.auth import ensure_local_secret, mint_local_token
+from steadfast_shared.auth import ALL_SCOPES, ensure_local_secret, mint_local_token
 from steadfast_shared.dates import today as local_today
 from steadfast_shared.embedded.broker import DEFAULT_HOST, BrokerError, TansuBroker, port_is_free
 from steadfast_shared.service import ServiceDefinition
@@ -255,6 +255,19 @@ def service_defaults(
     if demo and "demo_council" in service.definition.settings_class.model_fields:
         defaults[f"{p}DEMO_COUNCIL"] = "true"
     return defaults
+
+
+def embedded_environment(definition: ServiceDefinition, environ: Mapping[str, str]) -> dict[str, str]:
+    """What a service's own command (``steadfast-metrics check-consistency``, ``rebuild``, ...) run
+    beside ``make run`` needs to reach the same ``var/`` and broker: the variables ``make run`` gives the
+    service, where the environment moves the embedded default (``STEADFAST_VAR_DIR``,
+    ``STEADFAST_BROKER_PORT``) and does not set them itself. Empty otherwise (production sets neither)."""
+    if VAR_DIR_ENV not in environ and BROKER_PORT_ENV not in environ:
+        return {}
+    layout = VarLayout.from_environment(environ)
+    bootstrap = f"{DEFAULT_HOST}:{broker_port(environ)}"
+    service = InstalledService(definition=definition, package=definition.name)
+    return {k: v for k, v in service_defaults(service, layout, bootstrap).items() if k not in environ}
 
 
 def _own_database_url(service: InstalledService, layout: VarLayout) -> str:
@@ -830,11 +843,16 @@ def run(environ: Mapping[str, str] | None = None) -> int:
 # --------------------------------------------------------------------------------------------------
 
 
-def token(environ: Mapping[str, str] | None = None) -> str:
-    """A bearer token with every scope, signed with the local key (generated if it does not exist)."""
+def token(environ: Mapping[str, str] | None = None, scopes: Sequence[str] | None = None) -> str:
+    """A bearer token with ``scopes`` (default every scope), signed with the local key (generated if it
+    does not exist). An unknown scope is refused, so a typing slip does not mint a useless token."""
+    chosen = tuple(scopes) if scopes else ALL_SCOPES
+    unknown = sorted(set(chosen) - set(ALL_SCOPES))
+    if unknown:
+        raise RunnerError(f"no such scope: {', '.join(unknown)}; the scopes are: {' '.join(ALL_SCOPES)}")
     layout = VarLayout.from_environment(environ)
     layout.secrets.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return mint_local_token(ensure_local_secret(layout.jwt_key))
+    return mint_local_token(ensure_local_secret(layout.jwt_key), scopes=chosen)
 
 
 async def print_events(
@@ -920,7 +938,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start the broker and every installed service; Ctrl-C stops them")
-    sub.add_parser("token", help="print a bearer token with every scope, signed with the local key")
+    minted = sub.add_parser("token", help="print a bearer token signed with the local key (every scope)")
+    minted.add_argument(
+        "--scopes", default="", help='only these scopes, space-separated, e.g. "staff:read metrics:read"'
+    )
     events = sub.add_parser("events", help="print the CloudEvents on a topic of the local broker")
     events.add_argument("topic", nargs="?", help="e.g. steadfast.staff (without it: list the topics)")
     events.add_argument("--follow", "-f", action="store_true", help="keep waiting for new events")
@@ -937,7 +958,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return run()
         if args.command == "token":
-            print(token())
+            print(token(scopes=args.scopes.split()))
             return 0
         bootstrap = args.bootstrap or f"{DEFAULT_HOST}:{broker_port(os.environ)}"
         try:
