@@ -24,7 +24,7 @@ from steadfast_shared.embedded.runner import (
     InstalledService,
     token,
 )
-from steadfast_shared.testing.helpers import wait_until
+from steadfast_shared.testing.helpers import TEST_SESSION_TIMEOUT_MS, wait_until
 
 Stop = Literal["sigterm", "sigkill"]
 
@@ -93,6 +93,11 @@ class EmbeddedRun:
                 BROKER_PORT_ENV: str(self.broker_port),
                 PORT_OFFSET_ENV: str(self.port_offset),
             }
+        )
+        # The services' consumers join their groups as in the tests' in-process services: the broker
+        # holds a join for half the session timeout (5 s of the default 10 s).
+        self.env.update(
+            {f"{s.prefix}CONSUMER_SESSION_TIMEOUT_MS": str(TEST_SESSION_TIMEOUT_MS) for s in services}
         )
 
     def url(self, service: str) -> str:

@@ -43,7 +43,7 @@ from steadfast_shared.embedded.runner import (
     discover_services,
 )
 from steadfast_shared.service import ServiceDefinition
-from steadfast_shared.testing.helpers import wait_until
+from steadfast_shared.testing.helpers import TEST_SESSION_TIMEOUT_MS, wait_until
 from tests.e2e.embedded import EmbeddedRun, Stop
 from tests.support.ledger.bootstrap import definition as ledger
 from tests.support.ledger.consumers import receipt_handler
@@ -209,6 +209,7 @@ async def test_stopping_make_run_mid_stream_loses_nothing(
         tables=ledger.tables,
         registry=ledger.registry,
         bootstrap_servers=run.bootstrap_servers,
+        session_timeout_ms=TEST_SESSION_TIMEOUT_MS,
     )
     tasks: list[asyncio.Task[None]] = []
     try:
