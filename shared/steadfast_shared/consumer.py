@@ -273,6 +273,7 @@ class IdempotentConsumer:
         """Consume until :meth:`stop`, restarting the Kafka client after broker errors."""
         retrying = AsyncRetrying(
             wait=wait_exponential_jitter(multiplier=0.5, max=10.0),
+            sleep=self._pause,
             retry=retry_if_exception_type((KafkaError, OSError, TimeoutError)),
             before_sleep=lambda state: log.warning(
                 "consumer.restarting",
@@ -298,8 +299,36 @@ class IdempotentConsumer:
             replication_factor=self._replication_factor,
         )
 
+    async def _pause(self, seconds: float) -> None:
+        """The wait before the Kafka client is started again, cut short by :meth:`stop`."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def _unless_stopped(self, starting: Coroutine[Any, Any, None]) -> bool:
+        """Await ``starting`` (a client's start: joining the group can take a session timeout and more
+        after a broker restart), abandoned if :meth:`stop` comes first; True if it finished."""
+        task = asyncio.ensure_future(starting)
+        stopped = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # this consumer's task cancelled: the start goes with it
+            stopped.cancel()
+            task.cancel()
+            raise
+        stopped.cancel()
+        if task.done():
+            task.result()
+            return True
+        task.cancel()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await task
+        return False
+
     async def _consume(self) -> None:
-        await self._ensure_topics()
+        if self._stopping.is_set():
+            return
+        if not await self._unless_stopped(self._ensure_topics()):
+            return
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             group_id=self.name,
@@ -315,8 +344,11 @@ class IdempotentConsumer:
         dlq = new_producer(self._bootstrap, client_id=f"{self.name}-dlq")
         ahead: asyncio.Future[_Fetched] | None = None
         try:
-            await asyncio.wait_for(consumer.start(), 30)
-            await asyncio.wait_for(dlq.start(), 30)
+            # A stop while the client starts (joins its group) is not kept waiting for the join.
+            if not await self._unless_stopped(asyncio.wait_for(consumer.start(), 30)):
+                return
+            if not await self._unless_stopped(asyncio.wait_for(dlq.start(), 30)):
+                return
             cluster_id = await _cluster_id(consumer)
             self._consumer = consumer
             log.info("consumer.started", consumer=self.name, topics=self.topics)

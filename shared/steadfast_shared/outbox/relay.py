@@ -179,6 +179,7 @@ class OutboxRelay:
     async def _publish_with_retries(self) -> int:
         retrying = AsyncRetrying(
             wait=wait_exponential_jitter(multiplier=0.2, max=10.0),
+            sleep=self._pause,
             retry=retry_if_exception_type((KafkaError, OSError, TimeoutError, PublishFailed)),
             before_sleep=self._before_retry,
             reraise=True,
@@ -192,8 +193,13 @@ class OutboxRelay:
         except Exception:
             # Anything not retryable above (a database error, say): log it, wait, and carry on.
             log.exception("relay.unexpected_error", service=self.service)
-            await asyncio.sleep(1.0)
+            await self._pause(1.0)
         return 0
+
+    async def _pause(self, seconds: float) -> None:
+        """A wait between attempts, cut short by :meth:`stop`."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _before_retry(self, retry_state: Any) -> None:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
