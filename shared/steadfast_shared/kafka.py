@@ -17,14 +17,20 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 log = structlog.get_logger(__name__)
 
 
-def new_producer(bootstrap_servers: str, *, client_id: str | None = None) -> AIOKafkaProducer:
+#: How long a producer waits for a send's acknowledgement (retrying meanwhile) before it fails it.
+REQUEST_TIMEOUT_MS = 15_000
+
+
+def new_producer(
+    bootstrap_servers: str, *, client_id: str | None = None, request_timeout_ms: int = REQUEST_TIMEOUT_MS
+) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         client_id=client_id or "steadfast",
         acks="all",
         enable_idempotence=False,
         linger_ms=5,
-        request_timeout_ms=15_000,
+        request_timeout_ms=request_timeout_ms,
         retry_backoff_ms=200,
         max_request_size=4 * 1024 * 1024,
     )

@@ -11,6 +11,7 @@ import pytest_asyncio
 
 from steadfast_shared.db import Database, create_database
 from steadfast_shared.embedded import TansuBroker
+from steadfast_shared.kafka import REQUEST_TIMEOUT_MS
 from steadfast_shared.outbox import OutboxRelay
 from steadfast_shared.uow import UnitOfWork
 from tests.support.ledger.bootstrap import definition
@@ -50,6 +51,7 @@ def new_relay(
     *,
     batch_size: int = 500,
     retention: timedelta = timedelta(days=30),
+    request_timeout_ms: int = REQUEST_TIMEOUT_MS,
 ) -> OutboxRelay:
     """The ledger's relay, polling often so that tests wait little."""
     return OutboxRelay(
@@ -61,6 +63,7 @@ def new_relay(
         batch_size=batch_size,
         poll_interval=0.02,
         retention=retention,
+        request_timeout_ms=request_timeout_ms,
     )
 
 

@@ -226,7 +226,9 @@ async def test_a_stopped_broker_loses_no_event_and_rows_are_marked_only_when_ack
     ledger_db: Database, kafka_broker: TansuBroker, bootstrap: str, prefix: str
 ) -> None:
     keys = await open_entries(ledger_db, prefix, 4)
-    relay = new_relay(ledger_db, bootstrap, batch_size=50)
+    # The sends to the stopped broker fail once unacknowledged for the producer's request timeout: 2 s
+    # here instead of 15 s.
+    relay = new_relay(ledger_db, bootstrap, batch_size=50, request_timeout_ms=2_000)
     async with running(relay):
         before = [await adjust(ledger_db, key) for key in keys]
         await wait_until(lambda: all_published(ledger_db), timeout=30, message="published")

@@ -37,7 +37,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_ji
 
 from steadfast_shared.db.engine import Database
 from steadfast_shared.db.metadata import PlatformTables
-from steadfast_shared.kafka import ensure_topics, new_producer
+from steadfast_shared.kafka import REQUEST_TIMEOUT_MS, ensure_topics, new_producer
 from steadfast_shared.outbox.store import OutboxRow, OutboxStore
 from steadfast_shared.service import ServiceDefinition
 from steadfast_shared.settings import ServiceSettings
@@ -117,7 +117,10 @@ class OutboxRelay:
         partitions: int = 3,
         replication_factor: int = 1,
         client_id: str | None = None,
+        request_timeout_ms: int = REQUEST_TIMEOUT_MS,
     ) -> None:
+        """``request_timeout_ms``: how long a send may go unacknowledged (the producer retrying) before
+        it counts as failed."""
         self.service = service
         self.store = OutboxStore(database.sessionmaker, tables, reader=database.read_sessionmaker)
         self._bootstrap = bootstrap_servers
@@ -128,6 +131,7 @@ class OutboxRelay:
         self._partitions = partitions
         self._replication_factor = replication_factor
         self._client_id = client_id or f"{service}-relay"
+        self._request_timeout_ms = request_timeout_ms
         self._lock = _LeaderLock(database, service)
         self._producer: AIOKafkaProducer | None = None
         self._cluster_id: str | None = None
@@ -279,7 +283,9 @@ class OutboxRelay:
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
-            producer = new_producer(self._bootstrap, client_id=self._client_id)
+            producer = new_producer(
+                self._bootstrap, client_id=self._client_id, request_timeout_ms=self._request_timeout_ms
+            )
             try:
                 await asyncio.wait_for(producer.start(), SEND_TIMEOUT_SECONDS)
                 # Before the topics are ensured: a broker that restarts in between is noticed later.
