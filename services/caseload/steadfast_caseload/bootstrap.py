@@ -11,6 +11,7 @@ from steadfast_caseload.directory.projector import worker_directory_consumer
 from steadfast_caseload.events import registry
 from steadfast_caseload.feedback.endpoints import router as feedback_router
 from steadfast_caseload.imports.endpoints import router as imports_router
+from steadfast_caseload.returns.endpoints import router as returns_router
 from steadfast_caseload.settings import CaseloadSettings
 from steadfast_caseload.strategy.endpoints import router as strategy_router
 from steadfast_caseload.strategy.projector import strategy_consumer
@@ -28,6 +29,8 @@ definition = ServiceDefinition(
     tables=tables,
     registry=registry,
     routers=(
+        # Before the imports: its import routes are more specific than /v1/imports/{kind}.
+        returns_router,
         imports_router,
         casework_router,
         feedback_router,

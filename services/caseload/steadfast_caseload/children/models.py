@@ -2,10 +2,11 @@
 IRO visits.
 
 A child is known by a pseudonymous id and the case-management system's ``external_id``; no name, date
-of birth or address is held. Every record is dated, every interval half-open (``[start, end)``), so a
-worker's caseload and a child's history of workers can be answered for any date. Each ``record_*``
-method is an upsert by the record's natural key (SPEC section 4) and says what it did, so the API and
-the bulk imports share one set of rules; a rule broken names the rule and the record it conflicts with.
+of birth or address is held (only the year of birth the statutory returns give, never published).
+Every record is dated, every interval half-open (``[start, end)``), so a worker's caseload and a
+child's history of workers can be answered for any date. Each ``record_*`` method is an upsert by the
+record's natural key (SPEC section 4) and says what it did, so the API and the bulk imports share one
+set of rules; a rule broken names the rule and the record it conflicts with.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, Date, ForeignKey, Index, SmallInteger, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from steadfast_caseload.db import Base
@@ -199,6 +200,9 @@ class Child(Aggregate, Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     external_id: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=False)
+    #: The year the child was born, as the statutory returns give it (the SSDA903 and Annex A files' date
+    #: of birth, of which only the year is kept); held for the returns, never published.
+    birth_year: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
 
     episodes: Mapped[list[Episode]] = relationship(
         order_by=Episode.start_date, cascade="all, delete-orphan", lazy="raise"

@@ -1,0 +1,85 @@
+"""The statutory returns' routes: the SSDA903 social worker episodes file in and out, the Annex A
+workbook in. Imports answer as every import does (``ImportResult``; a 422 problem listing the bad rows in
+atomic mode); the export streams a CSV file."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from steadfast_caseload.auth import Reader, Writer
+from steadfast_caseload.returns.service import SocialWorkerEpisodesImporter, social_worker_episodes_file
+from steadfast_shared.access import ChildReadsDep
+from steadfast_shared.http.app import new_router
+from steadfast_shared.http.deps import RuntimeDep, UoWDep
+from steadfast_shared.http.idempotency import IdempotencyDep
+from steadfast_shared.http.imports import ImportParameters, ImportParametersDep, import_csv
+from steadfast_shared.http.openapi import csv_import_openapi
+from steadfast_shared.imports import ImportResult
+from steadfast_shared.imports.normalise import DateFormat
+
+router = new_router("/v1", tags=["returns"])
+
+SSDA903_KIND = SocialWorkerEpisodesImporter.kind
+_IMPORTERS = {SSDA903_KIND: SocialWorkerEpisodesImporter}
+
+
+@router.post(
+    f"/imports/{SSDA903_KIND}",
+    summary="Import an SSDA903 social worker episodes file into the allocations",
+    description=(
+        "The DfE's SSDA903 social worker episodes file (CHILD, DOB, SW_ID, SW_DECOM, SW_DEC, SW_REASON; "
+        "dates DD/MM/YYYY, ISO dates read too). Each row is an allocation of the child (CHILD, its "
+        "external id) to the worker (SW_ID, the worker's external id, or XX followed by it) from "
+        "SW_DECOM to SW_DEC, with SW_REASON as the reason for the change of worker; only the year of DOB "
+        "is kept. A child has one social worker at a time: an episode overlapping another of the "
+        "child's is refused (overlapping_episode), as are an unknown child or worker, an end on or "
+        "before the start and a reason that is not a 903 code. Importing the same file again changes "
+        "and publishes nothing."
+    ),
+    response_model=ImportResult,
+    openapi_extra=csv_import_openapi(_IMPORTERS),
+)
+async def import_social_worker_episodes(
+    request: Request,
+    uow: UoWDep,
+    _: Writer,
+    __: IdempotencyDep,
+    parameters: ImportParametersDep,
+) -> JSONResponse:
+    # The file's dates are DD/MM/YYYY by the DfE's specification: read them so without being told.
+    read = ImportParameters(mode=parameters.mode, charset=parameters.charset, date_format=DateFormat.uk)
+    return await import_csv(request, uow, _IMPORTERS, SSDA903_KIND, read)
+
+
+@router.get(
+    f"/exports/{SSDA903_KIND}",
+    summary="The SSDA903 social worker episodes file of a collection year (CSV, streamed)",
+    description=(
+        "For each child looked after on 31 March of `year` (a cla episode active that day), the child's "
+        "social worker episodes under way in the collection year (1 April to 31 March): one social worker "
+        "at a time (where allocations overlap, the one begun last), SW_ID the worker's external id "
+        "(XX in front of one that does not begin SW or XX), SW_DEC empty for an episode open on 31 "
+        "March, SW_REASON the recorded reason (FCONTA for a first worker, OTHERS for a change whose "
+        "reason was not recorded), DOB empty (only the year of birth is held). Streamed in pages of "
+        "children; each child read is logged in the access log."
+    ),
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "the CSV file"}},
+)
+async def export_social_worker_episodes(
+    _: Reader,
+    reads: ChildReadsDep,
+    runtime: RuntimeDep,
+    year: Annotated[
+        int,
+        Query(ge=2000, le=2100, description="the collection year: the one ending on 31 March of this year"),
+    ],
+) -> StreamingResponse:
+    return StreamingResponse(
+        social_worker_episodes_file(runtime, reads, year),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="ssda903-social-workers-{year}.csv"'},
+    )
