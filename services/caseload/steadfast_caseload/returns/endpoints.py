@@ -10,15 +10,22 @@ from fastapi import Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from steadfast_caseload.auth import Reader, Writer
+from steadfast_caseload.returns.annex_a_import import AnnexAImport
+from steadfast_caseload.returns.schemas import AnnexAResult
 from steadfast_caseload.returns.service import SocialWorkerEpisodesImporter, social_worker_episodes_file
 from steadfast_shared.access import ChildReadsDep
+from steadfast_shared.dates import today
+from steadfast_shared.errors import PROBLEM_BASE, UnsupportedMediaType
 from steadfast_shared.http.app import new_router
 from steadfast_shared.http.deps import RuntimeDep, UoWDep
 from steadfast_shared.http.idempotency import IdempotencyDep
 from steadfast_shared.http.imports import ImportParameters, ImportParametersDep, import_csv
 from steadfast_shared.http.openapi import csv_import_openapi
-from steadfast_shared.imports import ImportResult
+from steadfast_shared.http.problems import PROBLEM_JSON
+from steadfast_shared.imports import ImportMode, ImportResult
+from steadfast_shared.imports.csv import spool
 from steadfast_shared.imports.normalise import DateFormat
+from steadfast_shared.schemas import Day
 
 router = new_router("/v1", tags=["returns"])
 
@@ -83,3 +90,74 @@ async def export_social_worker_episodes(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="ssda903-social-workers-{year}.csv"'},
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_XLSX_TYPES = {XLSX, "application/octet-stream"}
+
+
+@router.post(
+    "/imports/annex-a",
+    summary="Import Ofsted's Annex A workbook (lists 4, 6, 7 and 8)",
+    description=(
+        "The Annex A workbook (.xlsx, one sheet per list, the sheets named `List 4`, `List 6`...): list 4 "
+        "(assessments), 6 (children in need), 7 (child protection) and 8 (children looked after) become "
+        "the children's episodes, assessments, last visits, reviews and IRO visits, as the caseload CSV "
+        "imports record them, and the allocated worker (by external id or name) an allocation held on "
+        "`as_of`; only the year of the date of birth is kept. Other sheets are not read. A workbook with "
+        "macros is refused (415); a formula in a cell that is read, a bad date, a missing child id or an "
+        "unknown worker is a row error naming the sheet, row, column and reason. Columns not in Ofsted's "
+        "layout are listed in the answer and ignored."
+    ),
+    response_model=AnnexAResult,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The Annex A workbook (.xlsx).",
+            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def import_annex_a(
+    request: Request,
+    uow: UoWDep,
+    _: Writer,
+    __: IdempotencyDep,
+    runtime: RuntimeDep,
+    mode: Annotated[
+        ImportMode, Query(description="atomic: all or nothing; partial: apply the good rows")
+    ] = ImportMode.atomic,
+    as_of: Annotated[
+        Day | None, Query(description="the day the workbook's lists were drawn up; default today")
+    ] = None,
+) -> JSONResponse:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in _XLSX_TYPES:
+        raise UnsupportedMediaType(
+            f"send the workbook as {XLSX}, not {content_type or 'no content type'}",
+            errors=[{"field": "content-type", "reason": "not_xlsx"}],
+        )
+    body = await spool(request.stream(), max_bytes=runtime.settings.max_import_bytes)
+    try:
+        result = await AnnexAImport(uow, mode, as_of or today()).run(body)
+    finally:
+        body.close()
+    payload = result.model_dump(mode="json")
+    if result.committed:
+        return JSONResponse(payload, status_code=200)
+    problem = {
+        "type": PROBLEM_BASE + "import_rejected",
+        "title": "Import rejected",
+        "status": 422,
+        "detail": (
+            f"{result.counts.rejected} of {result.counts.rows} rows are not valid; in atomic mode nothing "
+            "was imported. Correct them, or import with mode=partial to apply the good rows."
+        ),
+        "instance": request.url.path,
+        "errors": [
+            {"row": e.row, "field": e.column, "reason": e.reason, "message": e.message, "value": e.value}
+            for e in result.rejected
+        ],
+        "result": payload,
+    }
+    return JSONResponse(problem, status_code=422, media_type=PROBLEM_JSON)
