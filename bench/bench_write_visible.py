@@ -44,6 +44,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench.system
 
+from bench import checkouts
 from bench.system import System, running_system, wait_for
 
 KPI = "permanent_rate"
@@ -57,6 +58,10 @@ class Observed:
     answers: list[tuple[float, float]] = field(default_factory=list)  # (arrived, denominator)
     computed: list[str] = field(default_factory=list)  # each answer's freshness.computed_at
     skipped: int = 0  # writes not sent at their time (too many in flight)
+    #: (when, how many of the run's hires the metrics projections hold): read from its database.
+    applied: list[tuple[float, int]] = field(default_factory=list)
+    #: (when, how many hires the staff service's relay has published): read from its outbox.
+    published: list[tuple[float, int]] = field(default_factory=list)
 
 
 def _hire(n: int, run: str) -> dict[str, Any]:
@@ -98,6 +103,24 @@ async def _poll(system: System, observed: Observed, interval: float, until: asyn
         await asyncio.sleep(max(0.0, interval - (time.perf_counter() - began)))
 
 
+async def _poll_applied(
+    system: System, observed: Observed, run: str, interval: float, until: asyncio.Event
+) -> None:
+    """How many of the run's hires the metrics service's projections hold, read from its database: the
+    consumer's part of write -> visible, apart from the answers' recompute."""
+    sql = f"SELECT count(*) FROM fact_workers WHERE external_id LIKE 'BENCH-{run}-%'"  # noqa: S608 (hex)
+    published = (
+        "SELECT count(*) FROM outbox WHERE published_at IS NOT NULL AND event_type LIKE '%worker.hired%'"
+    )
+    while not until.is_set():
+        began = time.perf_counter()
+        count = await system.databases.count("metrics", sql)
+        observed.applied.append((time.perf_counter(), count))
+        sent = await system.databases.count("staff", published)
+        observed.published.append((time.perf_counter(), sent))
+        await asyncio.sleep(max(0.0, interval - (time.perf_counter() - began)))
+
+
 async def _write(system: System, observed: Observed, n: int, run: str, gate: asyncio.Semaphore) -> None:
     async with gate:
         began = time.perf_counter()
@@ -115,6 +138,7 @@ async def measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
     observed = Observed()
     stop_polling = asyncio.Event()
     poller = asyncio.create_task(_poll(system, observed, args.poll_ms / 1000, stop_polling))
+    applier = asyncio.create_task(_poll_applied(system, observed, run, args.poll_ms / 1000, stop_polling))
     # Before the clock starts: a first write, and an answer counting it (the metrics consumer has joined
     # its group and applied an event; the cache holds an answer).
     warm = await system.http.post(f"{system.url['staff']}/v1/workers", json=_hire(-1, run))
@@ -149,6 +173,7 @@ async def measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
     await wait_for(all_visible, args.settle_timeout, "every write visible", interval=0.05)
     stop_polling.set()
     await poller
+    await applier
     committed = sorted(observed.committed)
     arrivals = [t for t, _ in observed.answers]
     counts = [d for _, d in observed.answers]
@@ -160,6 +185,8 @@ async def measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
             if counts[i] >= base + k:
                 latencies.append(arrivals[i] - at)
                 break
+    applied_latencies = _reached(committed, observed.applied, base)
+    published_latencies = _reached(committed, observed.published, base)
     if args.timeline:
         print("  seconds  committed  visible  computed_at (of the last answer in the second)")
         for second in range(int((arrivals[-1] - began) if arrivals else 0) + 1):
@@ -179,18 +206,40 @@ async def measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
         "p95": _percentile(latencies, 95),
         "p99": _percentile(latencies, 99),
         "max": max(latencies),
+        "applied_p50": statistics.median(applied_latencies) if applied_latencies else float("nan"),
+        "applied_p99": _percentile(applied_latencies, 99) if applied_latencies else float("nan"),
+        "published_p50": statistics.median(published_latencies) if published_latencies else float("nan"),
+        "published_p99": _percentile(published_latencies, 99) if published_latencies else float("nan"),
         "caught_up": observed.answers[-1][0] - last_write,
         "answers": len(observed.answers),
     }
+
+
+def _reached(committed: list[float], samples: list[tuple[float, int]], base: int) -> list[float]:
+    """For the k-th write committed, how long until a sample counted ``base + k`` (the warm-up write
+    counts too)."""
+    times = [t for t, _ in samples]
+    counts = [c for _, c in samples]
+    latencies = []
+    for k, at in enumerate(committed, start=1):
+        for i in range(bisect.bisect_right(times, at), len(times)):
+            if counts[i] >= base + k:
+                latencies.append(times[i] - at)
+                break
+    return latencies
 
 
 async def _true(value: bool) -> bool:
     return value
 
 
-async def one_run(backend: str, cache_seconds: float, args: argparse.Namespace) -> dict[str, Any]:
+async def one_run(
+    backend: str, cache_seconds: float, args: argparse.Namespace, code: Path | None = None
+) -> dict[str, Any]:
     # One token writes everything here: the per-client write limit (600 a minute) would refuse most.
     environment = {"METRICS_KPI_CACHE_SECONDS": str(cache_seconds), "STAFF_RATE_LIMIT_WRITES_PER_MINUTE": "0"}
+    if code is not None:  # the services run another checkout's packages
+        environment["PYTHONPATH"] = checkouts.pythonpath(code)
     async with running_system(backend, environment) as system:
         return await measure(system, args)
 
@@ -209,6 +258,14 @@ def main() -> None:
         help="METRICS_KPI_CACHE_SECONDS values to compare (default: the service's own)",
     )
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--code",
+        type=Path,
+        action="append",
+        default=None,
+        help="run the services with this checkout's packages (repeat it, and name . for this one, to "
+        "compare versions in one run; each round runs every version in turn)",
+    )
     parser.add_argument(
         "--timeline", action="store_true", help="print writes committed and visible per second"
     )
@@ -230,19 +287,24 @@ def main() -> None:
         f"{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}{'caught up':>10}"
     )
     results: list[tuple[str, float, dict[str, Any]]] = []
+    codes: list[Path | None] = [c.resolve() for c in args.code] if args.code else [None]
     for _ in range(args.repeat):
         for backend in args.databases:
             for grace in graces:
-                r = asyncio.run(one_run(backend, grace, args))
-                results.append((backend, grace, r))
-                print(
-                    f"{backend:<11}{grace:>8g}{r['writes']:>8,}{r['rate']:>9.1f}{r['write_p99']:>10.3f}"
-                    f"{r['p50']:>8.3f}{r['p95']:>8.3f}{r['p99']:>8.3f}{r['max']:>8.3f}{r['caught_up']:>10.3f}"
-                    f"   (skipped {r['skipped']}, failed {r['failed'] or 0}, answers {r['answers']})",
-                    flush=True,
-                )
+                for code in codes:
+                    r = asyncio.run(one_run(backend, grace, args, code))
+                    label = backend if code is None else f"{backend} {code}"
+                    results.append((label, grace, r))
+                    print(
+                        f"{label:<11}{grace:>8g}{r['writes']:>8,}{r['rate']:>9.1f}{r['write_p99']:>10.3f}"
+                        f"{r['p50']:>8.3f}{r['p95']:>8.3f}{r['p99']:>8.3f}{r['max']:>8.3f}{r['caught_up']:>10.3f}"
+                        f"   (published p50 {r['published_p50']:.3f} p99 {r['published_p99']:.3f}; "
+                        f"applied p50 {r['applied_p50']:.3f} p99 {r['applied_p99']:.3f}; skipped "
+                        f"{r['skipped']}, failed {r['failed'] or 0}, answers {r['answers']})",
+                        flush=True,
+                    )
     print("\nmedians of the runs (seconds)")
-    for backend in args.databases:
+    for backend in dict.fromkeys(b for b, _, _ in results):
         for grace in graces:
             mine = [r for b, g, r in results if b == backend and g == grace]
             print(

@@ -12,28 +12,32 @@ does make are collected between pauses and memory stays flat.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 
 class _Pauses:
-    """The pauses now open (they may overlap: concurrent requests), and whether the collector ran
-    before the first of them."""
+    """The pauses now open (they may overlap: concurrent requests, and work in worker threads), and
+    whether the collector ran before the first of them."""
 
+    lock = threading.Lock()
     open = 0
     resume = False
 
 
 @contextmanager
 def collection_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused inside the block (and any overlapping block)."""
-    if _Pauses.open == 0:
-        _Pauses.resume = gc.isenabled()
-        gc.disable()
-    _Pauses.open += 1
+    """The cyclic garbage collector paused inside the block (and any overlapping block, in any thread)."""
+    with _Pauses.lock:
+        if _Pauses.open == 0:
+            _Pauses.resume = gc.isenabled()
+            gc.disable()
+        _Pauses.open += 1
     try:
         yield
     finally:
-        _Pauses.open -= 1
-        if _Pauses.open == 0 and _Pauses.resume:
-            gc.enable()
+        with _Pauses.lock:
+            _Pauses.open -= 1
+            if _Pauses.open == 0 and _Pauses.resume:
+                gc.enable()

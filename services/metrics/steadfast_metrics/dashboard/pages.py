@@ -12,7 +12,7 @@ from steadfast_metrics.history.schemas import ForecastRead, HistoryPoint
 from steadfast_metrics.history.service import HistoryService
 from steadfast_metrics.kpis.catalogue import BY_ID, KpiDefinition
 from steadfast_metrics.kpis.schemas import KpiAnswer, KpiReading
-from steadfast_metrics.kpis.service import KpiService
+from steadfast_metrics.kpis.service import KpiService, off_the_loop
 from steadfast_metrics.strategy.document import Target
 from steadfast_metrics.strategy.schemas import StrategyRead
 from steadfast_metrics.teams.caseloads import WorkerCaseload, team_caseloads
@@ -179,7 +179,7 @@ class Dashboard:
             as_of=as_of,
             team=team,
             teams=await self.kpis.teams(as_of),
-            workers=team_caseloads(facts, strategy.document, as_of, team),
+            workers=await off_the_loop(team_caseloads, facts, strategy.document, as_of, team),
             tiles=[_tile(answer, series.get(answer.id, []), as_of) for answer in report.kpis],
             fresh=Freshened(fresh),
         )

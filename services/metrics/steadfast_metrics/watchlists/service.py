@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from steadfast_metrics.facts.records import Facts
-from steadfast_metrics.kpis.service import KpiService
+from steadfast_metrics.kpis.service import KpiService, off_the_loop
 from steadfast_metrics.strategy.document import StrategyDocument
 from steadfast_metrics.watchlists import lists
 from steadfast_metrics.watchlists.schemas import (
@@ -86,13 +86,12 @@ class WatchListService:
 
     async def index(self, as_of: date, team: str | None) -> WatchListIndex:
         facts, strategy, fresh = await self.kpis.day(as_of)
+        counts = await off_the_loop(_counts, facts, strategy.document, as_of, team)
         return WatchListIndex(
             as_of=as_of,
             team=team,
             lists=[
-                WatchListSummary(
-                    name=w.name, title=w.title, count=len(w.compute(facts, strategy.document, as_of, team))
-                )
+                WatchListSummary(name=w.name, title=w.title, count=counts[w.name])
                 for w in WATCH_LISTS.values()
             ],
             freshness=fresh,
@@ -113,7 +112,7 @@ class WatchListService:
         if watch is None:
             raise NotFound(f"there is no watch list {name!r}; the lists are: {', '.join(WATCH_LISTS)}")
         facts, strategy, fresh = await self.kpis.day(as_of)
-        rows = list(watch.compute(facts, strategy.document, as_of, team))
+        rows = list(await off_the_loop(watch.compute, facts, strategy.document, as_of, team))
         if sort is not None:
             rows = _sorted(rows, sort, descending)
         start = _offset(params.cursor)
@@ -136,6 +135,10 @@ class WatchListService:
             next_cursor=_cursor(after) if after < len(rows) else None,
             freshness=fresh,
         )
+
+
+def _counts(facts: Facts, strategy: StrategyDocument, as_of: date, team: str | None) -> dict[str, int]:
+    return {w.name: len(w.compute(facts, strategy, as_of, team)) for w in WATCH_LISTS.values()}
 
 
 def _sorted(rows: list[Any], field: str, descending: bool) -> list[Any]:
