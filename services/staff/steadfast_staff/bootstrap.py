@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from steadfast_shared.service import ServiceDefinition
+from steadfast_staff.census.endpoints import router as census_router
 from steadfast_staff.db import tables
 from steadfast_staff.events import registry
 from steadfast_staff.imports.endpoints import router as imports_router
@@ -18,7 +19,8 @@ definition = ServiceDefinition(
     title="Steadfast staff service",
     description=(
         "Workers and their dated employment history, teams, established posts, Social Work England "
-        "registration, student placements, recruitment and exit surveys and staff health checks."
+        "registration, student placements, recruitment and exit surveys and staff health checks, and the "
+        "DfE children's social work workforce census return."
     ),
     settings_class=StaffSettings,
     tables=tables,
@@ -29,6 +31,8 @@ definition = ServiceDefinition(
         posts_router,
         placements_router,
         surveys_router,
+        # Before the CSV imports' /v1/imports/{kind}, so that /v1/imports/csww is this one.
+        census_router,
         imports_router,
     ),
     root=Path(__file__).resolve().parent.parent,

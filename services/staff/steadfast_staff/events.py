@@ -23,7 +23,16 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from steadfast_shared.events import EventRegistry
-from steadfast_staff.enums import EmploymentType, LeavingReason, Placement, Role
+from steadfast_staff.enums import (
+    CensusRole,
+    CfkssStatus,
+    EmploymentType,
+    LeaverDestination,
+    LeavingReason,
+    Placement,
+    Role,
+    StartOrigin,
+)
 
 TOPIC = "steadfast.staff"
 
@@ -275,4 +284,37 @@ StaffHealthCheckReturned = registry.register(
     topic=TOPIC,
     aggregate="staff_health_check",
     description="A staff health check was returned.",
+)
+
+
+class CensusRecordData(BaseModel):
+    """A worker's census record for a year (the year to 30 September), the census's own facts only.
+    Kept in the staff service and not published: the registration number, working days lost and absence
+    (health data), contract weeks and qualification."""
+
+    id: uuid.UUID
+    worker_id: uuid.UUID
+    census_year: int = Field(description="the census year: the year to 30 September of this year")
+    version: int
+    census_role: CensusRole | None
+    start_origin: StartOrigin | None
+    leaver_destination: LeaverDestination | None
+    cases_30_sept: int | None = Field(description="the cases the worker held on 30 September, as returned")
+    cfkss_statuses: list[CfkssStatus]
+    changed: list[str] = Field(default_factory=list, description="the fields this change touched")
+
+
+CensusRecordRecorded = registry.register(
+    "org.steadfast.staff.census_record.recorded.v1",
+    CensusRecordData,
+    topic=TOPIC,
+    aggregate="census_record",
+    description="A census return's facts about a worker for a year were recorded (a CSWW import).",
+)
+CensusRecordChanged = registry.register(
+    "org.steadfast.staff.census_record.changed.v1",
+    CensusRecordData,
+    topic=TOPIC,
+    aggregate="census_record",
+    description="A later census return for the same worker and year changed its facts.",
 )

@@ -1,5 +1,6 @@
 """Every ORM model of the service, imported so the metadata is complete (for Alembic and the app)."""
 
+from steadfast_staff.census.models import CensusRecord
 from steadfast_staff.placements.models import StudentPlacement
 from steadfast_staff.posts.models import Post, PostHolding
 from steadfast_staff.surveys.models import ExitSurvey, RecruitmentSurvey, StaffHealthCheck
@@ -7,6 +8,7 @@ from steadfast_staff.teams.models import Team
 from steadfast_staff.workers.models import Worker, WorkerTerms
 
 __all__ = [
+    "CensusRecord",
     "ExitSurvey",
     "Post",
     "PostHolding",

@@ -126,6 +126,25 @@ ALLOWED_FIELDS: Mapping[str, frozenset[str]] = {
     | {"insufficient_support_supervision", "workload_too_high", "no_career_path"},
     _STAFF + "staff_health_check.returned.v2": _SURVEY
     | {"private_space", "office_environment", "supervision_quality", "senior_manager_visibility"},
+    # A worker's census facts for a year: not the registration number, working days lost or absence
+    # (health data), contract weeks or qualification, which stay in the staff service.
+    **{
+        _STAFF + f"census_record.{change}.v1": frozenset(
+            {
+                "id",
+                "worker_id",
+                "census_year",
+                "version",
+                "census_role",
+                "start_origin",
+                "leaver_destination",
+                "cases_30_sept",
+                "cfkss_statuses",
+                "changed",
+            }
+        )
+        for change in ("recorded", "changed")
+    },
     _CASELOAD + "child.registered.v1": _CHILD,
     **{
         _CASELOAD + f"episode.{change}.v1": _CHILD | {"episode_id", "episode_type", "start_date", "end_date"}
