@@ -114,7 +114,17 @@ _XLSX_TYPES = {XLSX, "application/octet-stream"}
         "requestBody": {
             "required": True,
             "description": "The Annex A workbook (.xlsx).",
-            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            "content": {
+                XLSX: {
+                    "schema": {"type": "string", "format": "binary"},
+                    "examples": {
+                        "annex-a": {
+                            "summary": "Ofsted's Annex A workbook: sheets List 1 ... List 11",
+                            "value": "<the .xlsx file's bytes>",
+                        }
+                    },
+                }
+            },
         }
     },
 )
