@@ -65,7 +65,7 @@ class AllocationChangeReason(StrEnum):
     """Why a child's social worker changed: the SSDA903 social-worker-episode reason codes."""
 
     MANAGE = "MANAGE"  # management decision
-    FCONTA = "FCONTA"  # family contact / request
+    FCONTA = "FCONTA"  # first contact: the child's first social worker
     LEFTRL = "LEFTRL"  # the worker left the role
     ORGRST = "ORGRST"  # organisational restructure
     TSPROC = "TSPROC"  # transfer between teams as part of the process
