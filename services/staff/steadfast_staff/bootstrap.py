@@ -9,6 +9,7 @@ from steadfast_staff.events import registry
 from steadfast_staff.imports.endpoints import router as imports_router
 from steadfast_staff.placements.endpoints import router as placements_router
 from steadfast_staff.posts.endpoints import router as posts_router
+from steadfast_staff.registrations.endpoints import router as registrations_router
 from steadfast_staff.settings import StaffSettings
 from steadfast_staff.surveys.endpoints import router as surveys_router
 from steadfast_staff.teams.endpoints import router as teams_router
@@ -30,6 +31,7 @@ definition = ServiceDefinition(
         workers_router,
         posts_router,
         placements_router,
+        registrations_router,
         surveys_router,
         # Before the CSV imports' /v1/imports/{kind}, so that /v1/imports/csww is this one.
         census_router,

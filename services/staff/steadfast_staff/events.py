@@ -304,6 +304,20 @@ class CensusRecordData(BaseModel):
     changed: list[str] = Field(default_factory=list, description="the fields this change touched")
 
 
+class CpdEntryData(BaseModel):
+    """A continuing professional development entry, as Social Work England expects them recorded. Its
+    description is not published (free text)."""
+
+    id: uuid.UUID
+    worker_id: uuid.UUID
+    version: int
+    entry_date: date
+    peer_reflection: bool
+    registration_year: int = Field(
+        description="the registration year it counts towards: the one ending 30 November of this year"
+    )
+
+
 CensusRecordRecorded = registry.register(
     "org.steadfast.staff.census_record.recorded.v1",
     CensusRecordData,
@@ -317,4 +331,11 @@ CensusRecordChanged = registry.register(
     topic=TOPIC,
     aggregate="census_record",
     description="A later census return for the same worker and year changed its facts.",
+)
+CpdEntryRecorded = registry.register(
+    "org.steadfast.staff.cpd_entry.recorded.v1",
+    CpdEntryData,
+    topic=TOPIC,
+    aggregate="cpd_entry",
+    description="A worker's continuing professional development entry was recorded.",
 )

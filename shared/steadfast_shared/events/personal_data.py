@@ -145,6 +145,10 @@ ALLOWED_FIELDS: Mapping[str, frozenset[str]] = {
         )
         for change in ("recorded", "changed")
     },
+    # A CPD entry: when, whether with peer reflection; never its description (free text).
+    _STAFF + "cpd_entry.recorded.v1": frozenset(
+        {"id", "worker_id", "version", "entry_date", "peer_reflection", "registration_year"}
+    ),
     _CASELOAD + "child.registered.v1": _CHILD,
     **{
         _CASELOAD + f"episode.{change}.v1": _CHILD | {"episode_id", "episode_type", "start_date", "end_date"}
