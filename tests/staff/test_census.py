@@ -7,21 +7,28 @@ element and the reason, events through the outbox); hostile XML is refused unexp
 
 from __future__ import annotations
 
+import asyncio
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 import xmlschema
+from sqlalchemy import func, select
 
+from steadfast_shared.db.migrations import upgrade
 from steadfast_shared.testing import ServiceClient
+from steadfast_shared.testing.helpers import service_app
 from steadfast_staff.bootstrap import definition
 from steadfast_staff.census import service as census_service
+from steadfast_staff.census.models import CensusRecord
 from steadfast_staff.census.repository import CensusRepository
 from steadfast_staff.census.xml import SCHEMA_PATH
+from steadfast_staff.db import tables
 from tests.staff.census_sample import WORKERS, YEAR, census_xml, item_xml, workers_csv
 from tests.staff.conftest import READ, WRITE, event_types, outbox_count
 
@@ -358,3 +365,67 @@ async def test_import_and_export_need_their_scopes(staff: ServiceClient) -> None
     assert answer.status_code == 403
     answer = await staff.http.get(f"/v1/exports/csww?year={YEAR}", headers=staff.auth("caseload:read"))
     assert answer.status_code == 403
+
+
+async def census_records(staff: ServiceClient) -> int:
+    async with staff.runtime.database.sessionmaker() as session:
+        return int((await session.execute(select(func.count()).select_from(CensusRecord))).scalar_one())
+
+
+async def test_atomic_and_partial_hold_across_batches(
+    staff: ServiceClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(census_service, "BATCH_ITEMS", 3)
+    await import_workers(staff)
+    sample = [item_xml(w) for w in WORKERS]
+    sample[18] = item_xml(WORKERS[18], number="SW0000999999")  # in the seventh batch
+    before = await outbox_count(staff)
+    status, problem = await import_census(staff, census_xml(sample))
+    assert status == 422
+    assert [e["row"] for e in problem["errors"]] == [19]
+    assert await census_records(staff) == 0, "six batches applied, then all rolled back"
+    quentin = (await staff.http.get("/v1/workers/HR117", headers=staff.auth(*READ))).json()
+    assert quentin["end_date"] is None, "the leaving filled in the sixth batch was rolled back too"
+    assert await outbox_count(staff) == before
+
+    status, result = await import_census(staff, census_xml(sample), mode="partial")
+    assert status == 200
+    assert (result["counts"]["created"], result["counts"]["rejected"]) == (19, 1)
+    assert await census_records(staff) == 19
+
+
+async def test_census_events_carry_no_registration_number_nor_health_data(staff: ServiceClient) -> None:
+    await import_workers(staff)
+    status, _ = await import_census(staff, census_xml())
+    assert status == 200
+    async with staff.runtime.database.sessionmaker() as session:
+        payloads = (
+            await session.scalars(
+                select(tables.outbox.c.payload).where(tables.outbox.c.event_type.like("%census_record%"))
+            )
+        ).all()
+    assert len(payloads) == 20
+    text = " ".join(str(p) for p in payloads)
+    for w in WORKERS:
+        assert w.number not in text
+        assert w.census_number() not in text
+        assert w.name not in text
+    for leaked in ("working_days_lost", "absence", "sickness", "qualifying_institutions", "University"):
+        assert leaked not in text
+
+
+async def test_the_census_round_trip_on_sqlite_as_make_run_runs_it(
+    tmp_path: Path, service_settings: Callable[..., Any]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'staff.db'}"
+    await asyncio.to_thread(upgrade, definition.alembic_ini, url)
+    async with service_app(definition, service_settings(definition, url)) as staff:
+        await import_workers(staff)
+        status, result = await import_census(staff, census_xml(), mode="partial")
+        assert status == 200, result
+        assert result["counts"]["created"] == 20
+        status, again = await import_census(staff, census_xml())
+        assert again["counts"]["unchanged"] == 20
+        exported = await export(staff)
+    xmlschema.XMLSchema(str(SCHEMA_PATH)).validate(exported)
+    assert items(exported) == items(census_xml())
