@@ -439,7 +439,9 @@ async def import_census(
                     not_stored[name] = not_stored.get(name, 0) + 1
             problems = invalid.get(raw.position)
             if problems is not None:
-                run.reject(raw, [(p.element, p.reason, p.message, p.value) for p in problems] or [])
+                if not problems:  # its schema errors were past the listed ones: counted, not listed
+                    run.result.truncated = True
+                run.reject(raw, [(p.element, p.reason, p.message, p.value) for p in problems])
                 continue
             item, item_problems = to_item(raw)
             if item is None:
