@@ -50,6 +50,12 @@ from tests.support.staff_events import staff_worker
 
 pytestmark = pytest.mark.integration
 
+#: Workbook uploads (the caseload service's Annex A import) are sent as the bytes generated, as any
+#: binary body is.
+schemathesis.serializer.alias(
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/octet-stream"
+)
+
 #: Examples per operation: a few in ``make test``; many in a soak (``STEADFAST_SOAK_ROUNDS``, as the
 #: fault tests read it) or as ``STEADFAST_FUZZ_EXAMPLES`` says.
 SOAK = "STEADFAST_SOAK_ROUNDS" in os.environ or "STEADFAST_FUZZ_EXAMPLES" in os.environ

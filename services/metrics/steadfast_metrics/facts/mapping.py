@@ -93,6 +93,11 @@ IGNORED_TYPES: frozenset[str] = frozenset(
     {
         _STAFF + "team.created.v1",
         _STAFF + "team.renamed.v1",
+        # The DfE census's own figures (start origin, leaver destination, cases at 30 September, days
+        # lost) and Social Work England CPD: no KPI of the strategy reads them yet.
+        _STAFF + "census_record.recorded.v1",
+        _STAFF + "census_record.changed.v1",
+        _STAFF + "cpd_entry.recorded.v1",
         _CASELOAD + "child.registered.v1",
         *(_AUDIT + f"learning_action.{change}.v{v}" for change in ("recorded", "changed") for v in (1, 2)),
         _AUDIT + "programme.planned.v1",
