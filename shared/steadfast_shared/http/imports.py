@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from steadfast_shared.errors import PROBLEM_BASE, NotFound, UnsupportedMediaType
 from steadfast_shared.http.problems import PROBLEM_JSON
-from steadfast_shared.imports.csv import Importer, ImportMode, ReadOptions, run_import, spool
+from steadfast_shared.imports.csv import Importer, ImportMode, ImportResult, ReadOptions, run_import, spool
 from steadfast_shared.imports.normalise import DateFormat
 from steadfast_shared.uow import UnitOfWork
 
@@ -98,6 +98,13 @@ async def import_csv(
         result = await run_import(uow, importer_class(), body, parameters.mode, options)
     finally:
         body.close()
+    return import_answer(request, result)
+
+
+def import_answer(request: Request, result: ImportResult, items: str = "rows") -> JSONResponse:
+    """An import's answer, whatever the file's format: the result (200) when it committed; else, in
+    atomic mode with a bad ``items`` (rows, census items), 422 problem+json whose ``errors`` name each
+    rejected one (row, line, column as ``field``, reason), with the result beside them."""
     payload = result.model_dump(mode="json")
     if result.committed:
         return JSONResponse(payload, status_code=200)
@@ -106,8 +113,8 @@ async def import_csv(
         "title": "Import rejected",
         "status": 422,
         "detail": (
-            f"{result.counts.rejected} of {result.counts.rows} rows are not valid; in atomic mode nothing "
-            "was imported. Correct them, or import with mode=partial to apply the good rows."
+            f"{result.counts.rejected} of {result.counts.rows} {items} are not valid; in atomic mode "
+            f"nothing was imported. Correct them, or import with mode=partial to apply the good {items}."
         ),
         "instance": request.url.path,
         "errors": [

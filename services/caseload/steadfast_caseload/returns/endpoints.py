@@ -15,13 +15,12 @@ from steadfast_caseload.returns.schemas import AnnexAResult
 from steadfast_caseload.returns.service import SocialWorkerEpisodesImporter, social_worker_episodes_file
 from steadfast_shared.access import ChildReadsDep
 from steadfast_shared.dates import today
-from steadfast_shared.errors import PROBLEM_BASE, UnsupportedMediaType
+from steadfast_shared.errors import UnsupportedMediaType
 from steadfast_shared.http.app import new_router
 from steadfast_shared.http.deps import RuntimeDep, UoWDep
 from steadfast_shared.http.idempotency import IdempotencyDep
-from steadfast_shared.http.imports import ImportParameters, ImportParametersDep, import_csv
+from steadfast_shared.http.imports import ImportParameters, ImportParametersDep, import_answer, import_csv
 from steadfast_shared.http.openapi import csv_import_openapi
-from steadfast_shared.http.problems import PROBLEM_JSON
 from steadfast_shared.imports import ImportMode, ImportResult
 from steadfast_shared.imports.csv import spool
 from steadfast_shared.imports.normalise import DateFormat
@@ -152,22 +151,4 @@ async def import_annex_a(
         result = await AnnexAImport(uow, mode, as_of or today()).run(body)
     finally:
         body.close()
-    payload = result.model_dump(mode="json")
-    if result.committed:
-        return JSONResponse(payload, status_code=200)
-    problem = {
-        "type": PROBLEM_BASE + "import_rejected",
-        "title": "Import rejected",
-        "status": 422,
-        "detail": (
-            f"{result.counts.rejected} of {result.counts.rows} rows are not valid; in atomic mode nothing "
-            "was imported. Correct them, or import with mode=partial to apply the good rows."
-        ),
-        "instance": request.url.path,
-        "errors": [
-            {"row": e.row, "field": e.column, "reason": e.reason, "message": e.message, "value": e.value}
-            for e in result.rejected
-        ],
-        "result": payload,
-    }
-    return JSONResponse(problem, status_code=422, media_type=PROBLEM_JSON)
+    return import_answer(request, result)

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from steadfast_shared.errors import PROBLEM_BASE, UnsupportedMediaType
+from steadfast_shared.errors import UnsupportedMediaType
 from steadfast_shared.http.app import new_router
 from steadfast_shared.http.deps import UoWDep, get_runtime
 from steadfast_shared.http.idempotency import IdempotencyDep
-from steadfast_shared.http.problems import PROBLEM_JSON
+from steadfast_shared.http.imports import import_answer
 from steadfast_shared.imports import ImportMode
 from steadfast_shared.imports.csv import spool
 from steadfast_staff.auth import Reader, Writer
@@ -85,32 +85,7 @@ async def import_csww(
         result = await import_census(uow, body, mode, year)
     finally:
         body.close()
-    payload = result.model_dump(mode="json")
-    if result.committed:
-        return JSONResponse(payload, status_code=200)
-    problem = {
-        "type": PROBLEM_BASE + "import_rejected",
-        "title": "Import rejected",
-        "status": 422,
-        "detail": (
-            f"{result.counts.rejected} of {result.counts.rows} items are not valid; in atomic mode nothing "
-            "was imported. Correct them, or import with mode=partial to apply the good items."
-        ),
-        "instance": request.url.path,
-        "errors": [
-            {
-                "row": e.row,
-                "line": e.line,
-                "field": e.column,
-                "reason": e.reason,
-                "message": e.message,
-                "value": e.value,
-            }
-            for e in result.rejected
-        ],
-        "result": payload,
-    }
-    return JSONResponse(problem, status_code=422, media_type=PROBLEM_JSON)
+    return import_answer(request, result, "items")
 
 
 @router.get(
