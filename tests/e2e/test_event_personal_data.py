@@ -1,6 +1,7 @@
 """End to end: after a council's run through every service (its extracts with real-looking names and
 Social Work England numbers, then posts, placements, surveys, feedback, moderation, learning actions and
-the audit programme through the APIs), every event on every topic of the broker, read from the
+the audit programme through the APIs, then a CSWW census with its days lost and absence, and a CPD
+entry), every event on every topic of the broker, read from the
 beginning, carries only the fields its type's allow-list names
 (:mod:`steadfast_shared.events.personal_data`), and no event holds a worker's name or registration
 number, nor the name of an auditor, a moderator or a learning action's owner (docs/security.md,
@@ -26,6 +27,8 @@ from steadfast_shared.events.personal_data import ALLOWED_FIELDS, leaf_values, u
 from steadfast_shared.testing import ServiceClient
 from steadfast_shared.testing.helpers import wait_until
 from tests.e2e.council import Council, build_council
+from tests.staff.census_sample import WORKERS as CENSUS_WORKERS
+from tests.staff.census_sample import census_xml, workers_csv
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -39,6 +42,8 @@ LAST = ("Okafor", "Whitfield", "Nowak", "Patel", "Brennan", "Adeyemi", "Lindqvis
 AUDITORS = ("Rosalind Achebe", "Tomasz Wisniewski")
 MODERATORS = ("Priya Raman", "Gareth Llewellyn")
 OWNER = "Siobhan Gallagher"
+#: A CPD entry's free text names a colleague: it stays in the staff service.
+CPD_DESCRIPTION = f"Peer reflection on a CP case with {OWNER}"
 
 
 def council_with_names() -> Council:
@@ -179,6 +184,30 @@ async def run_the_council(platform: dict[str, ServiceClient], council: Council) 
         json={"moderator": OWNER, "grade": "good", "reason": f"{OWNER} and the team agreed"},
     )
     await send(a, "PUT", "/v1/programme/PC3/2015-04", json={"planned": 6})
+    await run_the_census(s)
+
+
+async def run_the_census(staff: ServiceClient) -> None:
+    """The statutory returns' staff side: the census sample's workers, their CSWW census (registration
+    numbers, days lost, absence, qualifications) and a CPD entry whose description names a colleague."""
+    headers = staff.auth(*WRITE["staff"])
+    answer = await staff.http.post(
+        "/v1/imports/workers", content=workers_csv().encode(), headers={**headers, "Content-Type": "text/csv"}
+    )
+    assert answer.status_code == 200, answer.text
+    answer = await staff.http.post(
+        "/v1/imports/csww?mode=atomic",
+        content=census_xml().encode(),
+        headers={**headers, "Content-Type": "application/xml"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["counts"]["rejected"] == 0, answer.text
+    await send(
+        staff,
+        "POST",
+        f"/v1/workers/{CENSUS_WORKERS[0].external_id}/cpd",
+        json={"entry_date": "2022-12-05", "description": CPD_DESCRIPTION, "peer_reflection": True},
+    )
 
 
 async def all_published(platform: dict[str, ServiceClient]) -> bool:
@@ -229,9 +258,14 @@ async def test_every_event_carries_only_its_allow_listed_fields_and_no_personal_
     await wait_until(lambda: all_published(platform), timeout=60, interval=0.3, message="every event relayed")
 
     messages = await every_message(own_broker.bootstrap_servers)
-    names = {w["display_name"] for w in council.workers} | {"Amara Okafor-Reid"}
-    others = {*AUDITORS, *MODERATORS, OWNER}
+    names = (
+        {w["display_name"] for w in council.workers}
+        | {"Amara Okafor-Reid"}
+        | {w.name for w in CENSUS_WORKERS}
+    )
+    others = {*AUDITORS, *MODERATORS, OWNER, CPD_DESCRIPTION}
     numbers = {w["swe_registration_number"] for w in council.workers if w["swe_registration_number"]}
+    numbers |= {n for w in CENSUS_WORKERS for n in (w.number, w.census_number())}
     seen: Counter[str] = Counter()
     for topic, raw in messages:
         assert not topic.endswith(".dlq"), f"a message was dead-lettered: {raw[:500]!r}"
@@ -258,6 +292,8 @@ async def test_every_event_carries_only_its_allow_listed_fields_and_no_personal_
         "org.steadfast.audit.audit.moderated.v2",
         "org.steadfast.audit.learning_action.recorded.v2",
         "org.steadfast.audit.learning_action.changed.v2",
+        "org.steadfast.staff.census_record.recorded.v1",
+        "org.steadfast.staff.cpd_entry.recorded.v1",
     } <= set(seen)
     assert len(seen) >= 20, sorted(seen)
     assert sum(seen.values()) == len(messages)
