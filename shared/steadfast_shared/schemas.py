@@ -108,7 +108,10 @@ def _marked_multiline(info: FieldInfo) -> bool:
 
 class Input(BaseModel):
     """The base of every request body and CSV row model: no control characters in any string (but tab
-    and line breaks in :data:`Text`), no date outside the calendar, whatever the field."""
+    and line breaks in :data:`Text`), no date outside the calendar, no infinite or NaN number (JSON has
+    none, and a stored one breaks the JSON columns that hold it), whatever the field."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
     _multiline_fields: ClassVar[frozenset[str]] = frozenset()
 

@@ -237,6 +237,14 @@ async def test_changing_a_target_needs_the_scope_the_forms_token_and_the_current
     )
     assert invalid.status_code == 422, invalid.text
     assert "Milestone 1: the value must be a number" in invalid.text
+    for number in ("nan", "1e400"):  # floats Python reads, but no milestone can be (a 500 before)
+        odd = await metrics.http.post(
+            "/strategy/targets/permanent_rate",
+            data={**fields, "milestone_value": [number, "85"], CSRF_FIELD: writer[CSRF_COOKIE]},
+            cookies=writer,
+        )
+        assert odd.status_code == 422, (number, odd.text)
+        assert "Milestone 1: the value must be a number" in odd.text
     saved = await metrics.http.post(
         "/strategy/targets/permanent_rate", data={**fields, CSRF_FIELD: writer[CSRF_COOKIE]}, cookies=writer
     )

@@ -8,6 +8,7 @@ the running service's own database.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -334,3 +335,22 @@ async def test_a_day_outside_the_calendar_the_kpis_can_reach_is_a_problem_not_a_
             assert answer.json()["errors"][0]["field"] == "as_of"
     snapshot = await metrics.http.post("/v1/snapshots?as_of=0001-01-01", headers=metrics.auth(*WRITE))
     assert snapshot.status_code == 422
+
+
+async def test_a_strategy_with_an_infinite_or_nan_number_is_a_problem_not_a_crash(
+    metrics: ServiceClient,
+) -> None:
+    # Python's JSON reader takes NaN and 1e400 (infinity); a document holding one could not be stored
+    # in the strategy's JSON column (a 500 before).
+    current = (await metrics.http.get("/v1/strategy", headers=metrics.auth(*READ))).json()
+    text = json.dumps({"document": current["document"]})
+    for number in ("NaN", "1e400"):
+        body = text.replace('"tolerance_pct": 5.0', f'"tolerance_pct": {number}', 1)
+        assert body != text
+        answer = await metrics.http.put(
+            "/v1/strategy",
+            content=body,
+            headers={**metrics.auth(*WRITE), "Content-Type": "application/json", "If-Match": '"1"'},
+        )
+        assert answer.status_code == 422, (number, answer.text)
+        assert any(e["field"].endswith("tolerance_pct") for e in answer.json()["errors"]), answer.text

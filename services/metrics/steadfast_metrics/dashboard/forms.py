@@ -3,6 +3,7 @@ outside ``/v1``, where the request guard caps API bodies), and the strategy form
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date
 from urllib.parse import parse_qs
@@ -71,6 +72,8 @@ def target_from_form(form: Mapping[str, list[str]]) -> Target:
     if tolerance_text:
         try:
             tolerance = float(tolerance_text)
+            if not math.isfinite(tolerance):
+                raise ValueError(tolerance_text)
         except ValueError:
             errors.append(("tolerance_pct", "The near band must be a number, like 5"))
     milestones: list[Milestone] = []
@@ -85,11 +88,9 @@ def target_from_form(form: Mapping[str, list[str]]) -> Target:
             errors.append((f"milestone_date_{row}", f"Milestone {row}: enter a real date"))
             continue
         try:
-            value = float(value_text)
-        except ValueError:
+            milestones.append(Milestone(date=day, value=float(value_text)))
+        except (ValueError, ValidationError):  # not a number, or not a finite one (1e400, nan)
             errors.append((f"milestone_value_{row}", f"Milestone {row}: the value must be a number"))
-            continue
-        milestones.append(Milestone(date=day, value=value))
     if not milestones and not errors:
         errors.append(
             ("milestone_date_1", "Enter at least one milestone: a date and the value to reach by then")
